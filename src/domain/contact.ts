@@ -1,0 +1,31 @@
+import type { Contact } from "../db/schema";
+
+/** The columns reconciliation reads: identity, links and age. */
+export type ContactRow = Pick<
+  Contact,
+  "id" | "email" | "phoneNumber" | "linkedId" | "linkPrecedence" | "createdAt"
+>;
+
+/** A request's identifiers after normalisation; at least one is present. */
+export type Identifiers = { email?: string; phoneNumber?: string };
+
+/** The body of a successful `/identify` answer (CONTRACT.md, "Response"). */
+export type IdentifyResponse = {
+  primaryContactId: number;
+  emails: string[];
+  phoneNumbers: string[];
+  secondaryContactIds: number[];
+};
+
+/** Creation order: `createdAt`, then `id` (timestamps are ISO strings, so they sort as text). */
+export function byAge(a: ContactRow, b: ContactRow): number {
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
+  return a.id - b.id;
+}
+
+/** The contact that must be a cluster's primary: its oldest. */
+export function oldest(rows: readonly ContactRow[]): ContactRow | undefined {
+  let winner: ContactRow | undefined;
+  for (const row of rows) if (!winner || byAge(row, winner) < 0) winner = row;
+  return winner;
+}

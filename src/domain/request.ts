@@ -1,0 +1,78 @@
+import * as v from "valibot";
+import type { Identifiers } from "./contact";
+
+/** RFC 5321 caps a forward path at 256 octets including the angle brackets. */
+export const MAX_EMAIL_LENGTH = 254;
+/** The seed's `phoneNumber VARCHAR(20)`. */
+export const MAX_PHONE_LENGTH = 20;
+export const MIN_PHONE_LENGTH = 3;
+
+// Separators people type inside phone numbers; everything else must be a digit.
+const PHONE_SEPARATORS = /[ \-.()]/g;
+const PHONE_SHAPE = new RegExp(`^(?=.{${MIN_PHONE_LENGTH},${MAX_PHONE_LENGTH}}$)\\+?[0-9]+$`);
+
+/** Empty or whitespace-only strings count as absent (CONTRACT.md, "Request"). */
+const blankToUndefined = (value: string | null | undefined): string | undefined =>
+  value == null || value.trim() === "" ? undefined : value;
+
+const EmailField = v.pipe(
+  v.nullish(v.string("email must be a string or null")),
+  v.transform(blankToUndefined),
+  v.optional(
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.toLowerCase(),
+      v.maxLength(MAX_EMAIL_LENGTH, `email must be at most ${MAX_EMAIL_LENGTH} characters`),
+      v.email("email must be a valid email address"),
+    ),
+  ),
+);
+
+const PhoneField = v.pipe(
+  v.nullish(
+    v.union(
+      [
+        v.string(),
+        v.pipe(
+          v.number(),
+          v.safeInteger("phoneNumber must be a whole number within 2^53"),
+          v.minValue(0, "phoneNumber must not be negative"),
+        ),
+      ],
+      "phoneNumber must be a string, a whole number or null",
+    ),
+  ),
+  v.transform((value) => blankToUndefined(value == null ? value : String(value))),
+  v.optional(
+    v.pipe(
+      v.string(),
+      v.transform((phone) => phone.trim().replace(PHONE_SEPARATORS, "")),
+      v.regex(
+        PHONE_SHAPE,
+        `phoneNumber must be ${MIN_PHONE_LENGTH} to ${MAX_PHONE_LENGTH} digits with an optional leading +`,
+      ),
+    ),
+  ),
+);
+
+/**
+ * The `/identify` body: validates and normalises in one pass. Unknown fields
+ * are dropped; at least one identifier must survive normalisation.
+ */
+export const IdentifyRequestSchema = v.pipe(
+  v.object(
+    { email: EmailField, phoneNumber: PhoneField },
+    "the request body must be a JSON object",
+  ),
+  v.check(
+    (input) => input.email !== undefined || input.phoneNumber !== undefined,
+    "provide an email, a phoneNumber, or both",
+  ),
+  v.transform((input): Identifiers => {
+    const identifiers: Identifiers = {};
+    if (input.email !== undefined) identifiers.email = input.email;
+    if (input.phoneNumber !== undefined) identifiers.phoneNumber = input.phoneNumber;
+    return identifiers;
+  }),
+);

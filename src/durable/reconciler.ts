@@ -1,0 +1,57 @@
+import { DurableObject } from "cloudflare:workers";
+import { ClusterChangedError, clusterStamp, commitPlan, database, readTouchedClusters } from "../db/queries";
+import type { ContactRow, Identifiers, IdentifyResponse } from "../domain/contact";
+import { type Outcome, applyPlan, buildIdentifyResponse, isReadOnly, planReconciliation } from "../domain/reconcile";
+import { ownerKey } from "./routing";
+import { SerialQueue } from "./serial-queue";
+
+/** Plans re-made in one object after a guard abort before the caller gets a 503. */
+export const MAX_ATTEMPTS = 8;
+
+export type ReconcileResult =
+  | { kind: "done"; outcome: Outcome; response: IdentifyResponse }
+  /** The clusters now belong to another object: ask it, with the rows read here. */
+  | { kind: "reroute"; ownerKey: string; rows: ContactRow[] }
+  /** The clusters kept changing under every attempt. */
+  | { kind: "contended" };
+
+/**
+ * Serialises the writes of one cluster. Every write of the service goes through
+ * `reconcile()` on the object named by `ownerKey()`; the data itself lives in D1.
+ */
+export class ClusterReconciler extends DurableObject<Env> {
+  private readonly queue = new SerialQueue();
+  private readonly db = database(this.env.DB);
+  /** Bumped after each commit: a caller that waited behind one must re-read. */
+  private commits = 0;
+
+  /**
+   * Reconciles `who` as the owner `key`. `rows` are the touched clusters as the
+   * caller read them; they are used only if nothing was committed here since.
+   */
+  async reconcile(key: string, who: Identifiers, rows: ContactRow[]): Promise<ReconcileResult> {
+    const commitsAtArrival = this.commits;
+    return this.queue.run(async () => {
+      let current = this.commits === commitsAtArrival ? rows : await readTouchedClusters(this.db, who);
+      for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+        const plan = planReconciliation(current, who);
+        if (isReadOnly(plan)) {
+          return { kind: "done", outcome: plan.outcome, response: buildIdentifyResponse(current) };
+        }
+        const owner = ownerKey(current, who);
+        if (owner !== key) return { kind: "reroute", ownerKey: owner, rows: current };
+        try {
+          const inserted = await commitPlan(this.db, who, clusterStamp(current), plan);
+          this.commits++;
+          const after = applyPlan(current, plan, inserted);
+          return { kind: "done", outcome: plan.outcome, response: buildIdentifyResponse(after) };
+        } catch (err) {
+          if (!(err instanceof ClusterChangedError)) throw err;
+          // Another object wrote to these clusters between our read and our write.
+          current = await readTouchedClusters(this.db, who);
+        }
+      }
+      return { kind: "contended" };
+    });
+  }
+}

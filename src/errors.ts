@@ -1,0 +1,39 @@
+/** One problem with a request field, as reported in the `issues` array of a 400. */
+export type FieldIssue = { path: string; message: string };
+
+/**
+ * The one error the service throws on purpose. Anything else that reaches the
+ * router's error handler is unexpected: it is logged and answered as a bare 500.
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extra: { issues?: FieldIssue[]; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.name = "HttpError";
+  }
+}
+
+/** Storage or coordination failed after retries: the caller should try again shortly. */
+export function serviceUnavailable(message: string): HttpError {
+  return new HttpError(503, "service_unavailable", message, { headers: { "Retry-After": "1" } });
+}
+
+/** Turns any thrown value into the JSON error envelope of CONTRACT.md, never a stack trace. */
+export function errorResponse(err: unknown): Response {
+  if (err instanceof HttpError) {
+    const { issues, headers } = err.extra;
+    return Response.json(
+      { error: { code: err.code, message: err.message, ...(issues ? { issues } : {}) } },
+      { status: err.status, headers },
+    );
+  }
+  console.error(JSON.stringify({ level: "error", message: "unhandled error", error: String(err) }));
+  return Response.json(
+    { error: { code: "internal_error", message: "The server failed to handle this request." } },
+    { status: 500 },
+  );
+}

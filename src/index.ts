@@ -1,0 +1,31 @@
+import { type IRequest, Router } from "itty-router";
+import { HttpError, errorResponse } from "./errors";
+import { health } from "./routes/health";
+import { identify } from "./routes/identify";
+
+export { ClusterReconciler } from "./durable/reconciler";
+
+/** Answers a known path called with the wrong method (CONTRACT.md: 405 with `Allow`). */
+const onlyAllow = (allow: string) => () => {
+  throw new HttpError(405, "method_not_allowed", `Use ${allow} for this path.`, {
+    headers: { Allow: allow },
+  });
+};
+
+const router = Router<IRequest, [Env, ExecutionContext]>({
+  catch: errorResponse,
+});
+
+router
+  .post("/identify", (request, env) => identify(request, env))
+  .all("/identify", onlyAllow("POST"))
+  .get("/health", health)
+  .head("/health", health)
+  .all("/health", onlyAllow("GET, HEAD"))
+  .all("*", () => {
+    throw new HttpError(404, "not_found", "No such route.");
+  });
+
+export default {
+  fetch: (request, env, ctx) => router.fetch(request, env, ctx),
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,20 @@
+import * as v from "valibot";
+import { identifyContact } from "../durable/client";
+import { IdentifyRequestSchema } from "../domain/request";
+import { HttpError } from "../errors";
+import { readJsonBody } from "./body";
+
+/** `POST /identify`: validate and normalise, reconcile, answer with the cluster. */
+export async function identify(request: Request, env: Env): Promise<Response> {
+  const parsed = v.safeParse(IdentifyRequestSchema, await readJsonBody(request));
+  if (!parsed.success) {
+    throw new HttpError(400, "invalid_request", "The request body is invalid.", {
+      issues: parsed.issues.map((issue) => ({
+        path: v.getDotPath(issue) ?? "",
+        message: issue.message,
+      })),
+    });
+  }
+  const { response } = await identifyContact(env, parsed.output);
+  return Response.json(response);
+}

@@ -1,0 +1,71 @@
+import { env, exports } from "cloudflare:workers";
+import { expect } from "vitest";
+import type { Contact } from "../src/db/schema";
+import { INVARIANT_VIOLATIONS_SQL, type InvariantViolation } from "../src/db/invariants";
+import type { IdentifyResponse } from "../src/domain/contact";
+
+/** Sends a request through the real Worker entry point (router, Durable Object, D1). */
+export function call(path: string, init?: RequestInit): Promise<Response> {
+  return exports.default.fetch(new Request(`https://identity.test${path}`, init));
+}
+
+/** POSTs a JSON body (or a raw string) to /identify. */
+export function postIdentify(body: unknown): Promise<Response> {
+  return call("/identify", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+/** POSTs to /identify, expects 200 and returns the parsed answer. */
+export async function identify(body: unknown): Promise<IdentifyResponse> {
+  const res = await postIdentify(body);
+  const text = await res.text();
+  expect(res.status, text).toBe(200);
+  return JSON.parse(text) as IdentifyResponse;
+}
+
+/** Stored rows, oldest id first: what the tests assert besides the responses. */
+export async function storedRows(where = "1 = 1", ...params: unknown[]): Promise<Contact[]> {
+  const { results } = await env.DB.prepare(`SELECT * FROM contacts WHERE ${where} ORDER BY id`)
+    .bind(...params)
+    .all<Contact>();
+  return results;
+}
+
+/** Rows holding any of these identifiers, and every row of their clusters. */
+export async function clusterRows(primaryId: number): Promise<Contact[]> {
+  return storedRows("id = ?1 OR linkedId = ?1", primaryId);
+}
+
+export async function countRows(): Promise<number> {
+  const row = await env.DB.prepare("SELECT count(*) AS n FROM contacts").first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+/** Runs the invariant checker over the whole table and expects no violation. */
+export async function expectInvariants(): Promise<void> {
+  const { results } = await env.DB.prepare(INVARIANT_VIOLATIONS_SQL).all<InvariantViolation>();
+  expect(results).toEqual([]);
+}
+
+/** Inserts a row directly (fixtures that the API could not produce, e.g. soft-deleted rows). */
+export async function insertRow(row: Partial<Contact> & Pick<Contact, "linkPrecedence">): Promise<number> {
+  const columns = Object.keys(row);
+  const placeholders = columns.map((_, i) => `?${i + 1}`);
+  const inserted = await env.DB.prepare(
+    `INSERT INTO contacts (${columns.join(", ")}) VALUES (${placeholders.join(", ")}) RETURNING id`,
+  )
+    .bind(...Object.values(row))
+    .first<{ id: number }>();
+  if (!inserted) throw new Error("insert returned no id");
+  return inserted.id;
+}
+
+/** A unique prefix per test: storage is shared by all tests of a file. */
+let counter = 0;
+export function unique(label: string): string {
+  counter += 1;
+  return `${label}${counter}${Math.random().toString(36).slice(2, 8)}`;
+}
