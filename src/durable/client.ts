@@ -1,32 +1,59 @@
 import { database, readTouchedClusters } from "../db/queries";
+import { type D1Usage, addUsage, meteredD1, noUsage } from "../db/metered";
 import type { Identifiers, IdentifyResponse } from "../domain/contact";
 import { type Outcome, buildIdentifyResponse, isReadOnly, planReconciliation } from "../domain/reconcile";
 import { serviceUnavailable } from "../errors";
+import type { ReconcileResult } from "./reconciler";
+import { withRetries } from "./retry";
 import { ownerKey } from "./routing";
 
 /** Objects a request may be handed on to as clusters merge under it, before a 503. */
 export const MAX_HOPS = 8;
 
+export type Identified = {
+  outcome: Outcome;
+  response: IdentifyResponse;
+  /** D1 work of the whole request, in this Worker and in the objects it called. */
+  d1: D1Usage;
+  /** Durable Object calls made (0 when the request changed nothing). */
+  objectCalls: number;
+};
+
 /**
  * Identifies a caller's contact. Reads the touched clusters once; a request that
  * changes nothing is answered from that read, anything else goes to the
  * ClusterReconciler owning the cluster, following it as merges move ownership.
+ * @throws HttpError 503 when storage or coordination still fails after retries.
  */
-export async function identifyContact(
-  env: Env,
-  who: Identifiers,
-): Promise<{ outcome: Outcome; response: IdentifyResponse }> {
-  let rows = await readTouchedClusters(database(env.DB), who);
-  const plan = planReconciliation(rows, who);
-  if (isReadOnly(plan)) return { outcome: plan.outcome, response: buildIdentifyResponse(rows) };
+export async function identifyContact(env: Env, who: Identifiers): Promise<Identified> {
+  let d1 = noUsage();
+  let objectCalls = 0;
+  try {
+    let rows = await withRetries(() => readTouchedClusters(database(meteredD1(env.DB, d1)), who));
+    const plan = planReconciliation(rows, who);
+    if (isReadOnly(plan)) {
+      return { outcome: plan.outcome, response: buildIdentifyResponse(rows), d1, objectCalls };
+    }
 
-  let key = ownerKey(rows, who);
-  for (let hop = 0; hop < MAX_HOPS; hop++) {
-    const result = await env.RECONCILER.getByName(key).reconcile(key, who, rows);
-    if (result.kind === "done") return { outcome: result.outcome, response: result.response };
-    if (result.kind === "contended") break;
-    key = result.ownerKey;
-    rows = result.rows;
+    let key = ownerKey(rows, who);
+    for (let hop = 0; hop < MAX_HOPS; hop++) {
+      const owner = key;
+      const snapshot = rows;
+      objectCalls += 1;
+      const result = await withRetries(
+        async (): Promise<ReconcileResult> => await env.RECONCILER.getByName(owner).reconcile(owner, who, snapshot),
+      );
+      d1 = addUsage(d1, result.d1);
+      if (result.kind === "done") {
+        return { outcome: result.outcome, response: result.response, d1, objectCalls };
+      }
+      if (result.kind === "contended") break;
+      key = result.ownerKey;
+      rows = result.rows;
+    }
+  } catch (err) {
+    console.error(JSON.stringify({ level: "error", message: "storage or coordination failed", error: String(err) }));
+    throw serviceUnavailable("Storage is unavailable right now; retry shortly.");
   }
   throw serviceUnavailable("The contact is being changed by many requests at once; retry shortly.");
 }

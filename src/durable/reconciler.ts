@@ -1,19 +1,22 @@
 import { DurableObject } from "cloudflare:workers";
 import { ClusterChangedError, clusterStamp, commitPlan, database, readTouchedClusters } from "../db/queries";
+import { type D1Usage, meteredD1, noUsage } from "../db/metered";
 import type { ContactRow, Identifiers, IdentifyResponse } from "../domain/contact";
 import { type Outcome, applyPlan, buildIdentifyResponse, isReadOnly, planReconciliation } from "../domain/reconcile";
+import { withRetries } from "./retry";
 import { ownerKey } from "./routing";
 import { SerialQueue } from "./serial-queue";
 
 /** Plans re-made in one object after a guard abort before the caller gets a 503. */
 export const MAX_ATTEMPTS = 8;
 
-export type ReconcileResult =
+export type ReconcileResult = { d1: D1Usage } & (
   | { kind: "done"; outcome: Outcome; response: IdentifyResponse }
   /** The clusters now belong to another object: ask it, with the rows read here. */
   | { kind: "reroute"; ownerKey: string; rows: ContactRow[] }
   /** The clusters kept changing under every attempt. */
-  | { kind: "contended" };
+  | { kind: "contended" }
+);
 
 /**
  * Serialises the writes of one cluster. Every write of the service goes through
@@ -21,7 +24,6 @@ export type ReconcileResult =
  */
 export class ClusterReconciler extends DurableObject<Env> {
   private readonly queue = new SerialQueue();
-  private readonly db = database(this.env.DB);
   /** Bumped after each commit: a caller that waited behind one must re-read. */
   private commits = 0;
 
@@ -32,26 +34,31 @@ export class ClusterReconciler extends DurableObject<Env> {
   async reconcile(key: string, who: Identifiers, rows: ContactRow[]): Promise<ReconcileResult> {
     const commitsAtArrival = this.commits;
     return this.queue.run(async () => {
-      let current = this.commits === commitsAtArrival ? rows : await readTouchedClusters(this.db, who);
+      const d1 = noUsage();
+      const db = database(meteredD1(this.env.DB, d1));
+      const reread = () => withRetries(() => readTouchedClusters(db, who));
+
+      let current = this.commits === commitsAtArrival ? rows : await reread();
       for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
         const plan = planReconciliation(current, who);
         if (isReadOnly(plan)) {
-          return { kind: "done", outcome: plan.outcome, response: buildIdentifyResponse(current) };
+          return { kind: "done", outcome: plan.outcome, response: buildIdentifyResponse(current), d1 };
         }
         const owner = ownerKey(current, who);
-        if (owner !== key) return { kind: "reroute", ownerKey: owner, rows: current };
+        if (owner !== key) return { kind: "reroute", ownerKey: owner, rows: current, d1 };
         try {
-          const inserted = await commitPlan(this.db, who, clusterStamp(current), plan);
+          const stamp = clusterStamp(current);
+          const inserted = await withRetries(() => commitPlan(db, who, stamp, plan));
           this.commits++;
           const after = applyPlan(current, plan, inserted);
-          return { kind: "done", outcome: plan.outcome, response: buildIdentifyResponse(after) };
+          return { kind: "done", outcome: plan.outcome, response: buildIdentifyResponse(after), d1 };
         } catch (err) {
           if (!(err instanceof ClusterChangedError)) throw err;
           // Another object wrote to these clusters between our read and our write.
-          current = await readTouchedClusters(this.db, who);
+          current = await reread();
         }
       }
-      return { kind: "contended" };
+      return { kind: "contended", d1 };
     });
   }
 }
