@@ -2,7 +2,7 @@ import { type SQL, and, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { ContactRow, Identifiers } from "../domain/contact";
-import type { ReconciliationPlan } from "../domain/reconcile";
+import { type ReconciliationPlan, rootOf } from "../domain/reconcile";
 import { contacts } from "./schema";
 
 export type Database = DrizzleD1Database;
@@ -12,10 +12,10 @@ export function database(d1: D1Database): Database {
   return drizzle(d1);
 }
 
-/** Raised when the guard of a write batch finds the clusters changed since they were read. */
+/** Raised when the guard of a write batch finds that what the plan relied on has changed. */
 export class ClusterChangedError extends Error {
   constructor() {
-    super("the cluster changed since it was read");
+    super("the clusters changed since they were read");
     this.name = "ClusterChangedError";
   }
 }
@@ -35,25 +35,27 @@ const rowColumns = {
 };
 
 const NOW = sql`strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
+const live = isNull(contacts.deletedAt);
 
-/** Live rows of every cluster that shares the request's email or phone (one statement, indexed). */
-function inTouchedClusters(db: Database, who: Identifiers): SQL | undefined {
+/** Live rows that hold the request's email or its phone. */
+function matches(who: Identifiers): SQL | undefined {
+  return or(
+    who.email === undefined ? undefined : eq(contacts.email, who.email),
+    who.phoneNumber === undefined ? undefined : eq(contacts.phoneNumber, who.phoneNumber),
+  );
+}
+
+/** The touched clusters as one indexed statement: matches, their roots, every row of those roots. */
+function touchedClusters(db: Database, who: Identifiers) {
   const roots = db
     .select({ root: sql<number>`coalesce(${contacts.linkedId}, ${contacts.id})` })
     .from(contacts)
-    .where(
-      and(
-        isNull(contacts.deletedAt),
-        or(
-          who.email === undefined ? undefined : eq(contacts.email, who.email),
-          who.phoneNumber === undefined ? undefined : eq(contacts.phoneNumber, who.phoneNumber),
-        ),
-      ),
-    );
-  return and(
-    isNull(contacts.deletedAt),
-    or(inArray(contacts.id, roots), inArray(contacts.linkedId, roots)),
-  );
+    .where(and(live, matches(who)));
+  return db
+    .select(rowColumns)
+    .from(contacts)
+    .where(and(live, or(inArray(contacts.id, roots), inArray(contacts.linkedId, roots))))
+    .orderBy(contacts.createdAt, contacts.id);
 }
 
 /**
@@ -61,32 +63,59 @@ function inTouchedClusters(db: Database, who: Identifiers): SQL | undefined {
  * cost depends on the clusters' size, not the table's.
  */
 export async function readTouchedClusters(db: Database, who: Identifiers): Promise<ContactRow[]> {
-  return db
-    .select(rowColumns)
-    .from(contacts)
-    .where(inTouchedClusters(db, who))
-    .orderBy(contacts.createdAt, contacts.id);
+  return touchedClusters(db, who);
 }
 
 /**
- * A fingerprint of the clusters' shape (each live row's id and link), the same in
- * TypeScript and SQL. Rows only ever gain higher ids, so an equal stamp means no row
- * was added, removed or re-linked since the read.
+ * What a plan relies on, as a string that TypeScript computes from the rows read
+ * and SQL recomputes inside the write transaction:
+ * - the clusters the request's identifiers fall into, and whether each root is still a live primary;
+ * - whether the request's email and phone are already known;
+ * - whether the chosen primary is still live.
+ * Rows merely added to those clusters do not change it: the writes are set-based and
+ * carry them along, so unrelated growth of a cluster is not a conflict.
  */
-export function clusterStamp(rows: readonly ContactRow[]): string {
-  return [...rows]
-    .sort((a, b) => a.id - b.id)
-    .map((row) => `${row.id}:${row.linkedId ?? ""}`)
-    .join(",");
+export function planStamp(rows: readonly ContactRow[], who: Identifiers, primaryId: number | null): string {
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  const matched = rows.filter(
+    (row) =>
+      (who.email !== undefined && row.email === who.email) ||
+      (who.phoneNumber !== undefined && row.phoneNumber === who.phoneNumber),
+  );
+  const roots = [...new Set(matched.map(rootOf))].sort((a, b) => a - b);
+  const rootStates = roots.map((root) => `${root}${byId.get(root)?.linkPrecedence === "primary" ? "p" : "x"}`);
+  const emailKnown = matched.some((row) => row.email === who.email) ? 1 : 0;
+  const phoneKnown = matched.some((row) => row.phoneNumber === who.phoneNumber) ? 1 : 0;
+  const primaryLive = primaryId !== null && byId.has(primaryId) ? 1 : 0;
+  return `${rootStates.join(",")}|${emailKnown}${phoneKnown}${primaryLive}`;
 }
 
-const stampSql = sql<string>`coalesce(group_concat(${contacts.id} || ':' || coalesce(${contacts.linkedId}, ''), ',' ORDER BY ${contacts.id}), '')`;
+function planStampSql(who: Identifiers, primaryId: number | null): SQL {
+  const email = who.email ?? null;
+  const phone = who.phoneNumber ?? null;
+  return sql`
+    WITH matched AS (
+      SELECT ${contacts.id} AS id, coalesce(${contacts.linkedId}, ${contacts.id}) AS root,
+             ${contacts.email} AS email, ${contacts.phoneNumber} AS phone
+        FROM ${contacts} WHERE ${and(live, matches(who))}
+    ),
+    roots AS (SELECT DISTINCT root FROM matched)
+    SELECT coalesce((
+             SELECT group_concat(roots.root || CASE WHEN c.linkPrecedence = 'primary' AND c.deletedAt IS NULL THEN 'p' ELSE 'x' END, ',' ORDER BY roots.root)
+               FROM roots LEFT JOIN ${contacts} c ON c.id = roots.root
+           ), '')
+           || '|' || EXISTS (SELECT 1 FROM matched WHERE email = ${email})
+           || EXISTS (SELECT 1 FROM matched WHERE phone = ${phone})
+           || EXISTS (SELECT 1 FROM ${contacts} WHERE ${contacts.id} = ${primaryId} AND ${live})
+           AS stamp`;
+}
 
 /**
- * Commits `plan` as one D1 batch (one transaction, one round trip). Its first
- * statement re-reads the touched clusters and aborts the batch unless they still
- * have `stamp`, so a plan made on stale rows is never written.
- * Returns the inserted contact, if the plan inserts one.
+ * Commits `plan` as one D1 batch (one transaction, one round trip):
+ * 1. a guard that aborts the whole batch unless the database still has `stamp`
+ *    (see planStamp), so a plan made on stale rows is never written;
+ * 2. the set-based writes: promote, fold clusters under the primary, insert;
+ * 3. a read of the touched clusters as committed, which is the answer.
  * @throws ClusterChangedError when the guard aborts the batch.
  */
 export async function commitPlan(
@@ -94,40 +123,44 @@ export async function commitPlan(
   who: Identifiers,
   stamp: string,
   plan: ReconciliationPlan,
-): Promise<ContactRow | null> {
+): Promise<ContactRow[]> {
+  // A select builder, not db.run(): drizzle's D1 batch only binds parameters of builders.
   const guard = db
     .select({
-      ok: sql`json_extract('{}', CASE WHEN ${stampSql} = ${stamp} THEN '$' ELSE ${GUARD_MARKER} END)`,
+      ok: sql`json_extract('{}', CASE WHEN (${planStampSql(who, plan.primaryId)}) = ${stamp} THEN '$' ELSE ${GUARD_MARKER} END)`,
     })
-    .from(contacts)
-    .where(inTouchedClusters(db, who));
+    .from(sql`(SELECT 1)`);
   const writes: BatchItem<"sqlite">[] = [];
-  if (plan.promote && plan.primaryId !== null) {
+  const primaryId = plan.primaryId;
+  if (primaryId !== null && plan.promote) {
     writes.push(
       db
         .update(contacts)
         .set({ linkPrecedence: "primary", linkedId: null, updatedAt: NOW })
-        .where(eq(contacts.id, plan.primaryId)),
+        .where(eq(contacts.id, primaryId)),
     );
   }
-  if (plan.relink.length > 0 && plan.primaryId !== null) {
-    // One bound parameter for any number of ids: D1 caps a statement at 100.
+  if (primaryId !== null && plan.absorb.length > 0) {
+    // One bound parameter for any number of roots: D1 caps a statement at 100.
+    const roots = sql`(SELECT value FROM json_each(${JSON.stringify(plan.absorb)}))`;
     writes.push(
       db
         .update(contacts)
-        .set({ linkPrecedence: "secondary", linkedId: plan.primaryId, updatedAt: NOW })
-        .where(sql`${contacts.id} IN (SELECT value FROM json_each(${JSON.stringify(plan.relink)}))`),
+        .set({ linkPrecedence: "secondary", linkedId: primaryId, updatedAt: NOW })
+        .where(
+          and(
+            live,
+            sql`${contacts.id} <> ${primaryId}`,
+            or(sql`${contacts.id} IN ${roots}`, sql`${contacts.linkedId} IN ${roots}`),
+          ),
+        ),
     );
   }
-  const insert = plan.insert ? db.insert(contacts).values(plan.insert).returning(rowColumns) : null;
+  if (plan.insert) writes.push(db.insert(contacts).values(plan.insert));
 
   try {
-    if (insert) {
-      const results = await db.batch([guard, ...writes, insert]);
-      return results[results.length - 1]?.[0] ?? null;
-    }
-    await db.batch([guard, ...writes]);
-    return null;
+    const results = await db.batch([guard, ...writes, touchedClusters(db, who)]);
+    return results[results.length - 1] as ContactRow[];
   } catch (err) {
     if (isGuardAbort(err)) throw new ClusterChangedError();
     throw err;

@@ -13,17 +13,26 @@ export type PlannedInsert = {
 
 /**
  * The writes that bring the touched clusters in line with CONTRACT.md.
- * `primaryId` is the cluster's oldest contact (null when the request matched nothing).
+ * `primaryId` is the clusters' oldest contact (null when the request matched nothing).
  */
 export type ReconciliationPlan = {
   outcome: Outcome;
   primaryId: number | null;
   /** The primary is stored as a secondary (its own primary was soft-deleted) and must be promoted. */
   promote: boolean;
-  /** Contacts that must become secondaries of `primaryId`: demoted primaries and re-pointed secondaries. */
-  relink: number[];
+  /**
+   * Roots (primary ids) of the clusters to fold under `primaryId`: each such root and
+   * every contact linked to it become secondaries of `primaryId`. Applied as a set at
+   * commit time, so contacts added to those clusters meanwhile move along too.
+   */
+  absorb: number[];
   insert: PlannedInsert | null;
 };
+
+/** The id of the cluster a row belongs to: its primary's, or its own if it is one. */
+export function rootOf(row: ContactRow): number {
+  return row.linkedId ?? row.id;
+}
 
 /** True when the plan changes nothing, so the answer can come straight from the rows read. */
 export function isReadOnly(plan: ReconciliationPlan): boolean {
@@ -34,8 +43,8 @@ export function isReadOnly(plan: ReconciliationPlan): boolean {
  * Plans the reconciliation of one request against the live rows of every
  * cluster it touches (all rows linked to a contact that shares its email or phone).
  *
- * The oldest of those rows becomes (or stays) the primary; every other row must be
- * its secondary; the request is stored only if it brings an email or phone the
+ * The oldest of those rows becomes (or stays) the primary; every other cluster is
+ * folded under it; the request is stored only if it brings an email or phone the
  * clusters do not have yet.
  */
 export function planReconciliation(
@@ -50,16 +59,13 @@ export function planReconciliation(
       outcome: "created",
       primaryId: null,
       promote: false,
-      relink: [],
+      absorb: [],
       insert: { email, phoneNumber, linkPrecedence: "primary", linkedId: null },
     };
   }
 
   const promote = primary.linkPrecedence !== "primary";
-  const relink = rows
-    .filter((row) => row.id !== primary.id)
-    .filter((row) => row.linkPrecedence !== "secondary" || row.linkedId !== primary.id)
-    .map((row) => row.id);
+  const absorb = [...new Set(rows.map(rootOf))].filter((root) => root !== primary.id).sort((a, b) => a - b);
 
   const bringsNewEmail = email !== null && !rows.some((row) => row.email === email);
   const bringsNewPhone = phoneNumber !== null && !rows.some((row) => row.phoneNumber === phoneNumber);
@@ -69,28 +75,8 @@ export function planReconciliation(
       : null;
 
   const outcome: Outcome =
-    promote || relink.length > 0 ? "merged" : insert ? "linked" : "unchanged";
-  return { outcome, primaryId: primary.id, promote, relink, insert };
-}
-
-/** The rows as they stand once `plan` is committed, given the row the insert created. */
-export function applyPlan(
-  rows: readonly ContactRow[],
-  plan: ReconciliationPlan,
-  inserted: ContactRow | null,
-): ContactRow[] {
-  const relinked = new Set(plan.relink);
-  const after = rows.map((row): ContactRow => {
-    if (row.id === plan.primaryId && plan.promote) {
-      return { ...row, linkPrecedence: "primary", linkedId: null };
-    }
-    if (relinked.has(row.id)) {
-      return { ...row, linkPrecedence: "secondary", linkedId: plan.primaryId };
-    }
-    return row;
-  });
-  if (inserted) after.push(inserted);
-  return after;
+    promote || absorb.length > 0 ? "merged" : insert ? "linked" : "unchanged";
+  return { outcome, primaryId: primary.id, promote, absorb, insert };
 }
 
 /**

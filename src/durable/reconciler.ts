@@ -1,8 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
-import { ClusterChangedError, clusterStamp, commitPlan, database, readTouchedClusters } from "../db/queries";
+import { ClusterChangedError, commitPlan, database, planStamp, readTouchedClusters } from "../db/queries";
 import { type D1Usage, meteredD1, noUsage } from "../db/metered";
 import type { ContactRow, Identifiers, IdentifyResponse } from "../domain/contact";
-import { type Outcome, applyPlan, buildIdentifyResponse, isReadOnly, planReconciliation } from "../domain/reconcile";
+import { type Outcome, buildIdentifyResponse, isReadOnly, planReconciliation } from "../domain/reconcile";
 import { withRetries } from "./retry";
 import { ownerKey } from "./routing";
 import { SerialQueue } from "./serial-queue";
@@ -47,14 +47,13 @@ export class ClusterReconciler extends DurableObject<Env> {
         const owner = ownerKey(current, who);
         if (owner !== key) return { kind: "reroute", ownerKey: owner, rows: current, d1 };
         try {
-          const stamp = clusterStamp(current);
-          const inserted = await withRetries(() => commitPlan(db, who, stamp, plan));
+          const stamp = planStamp(current, who, plan.primaryId);
+          const committed = await withRetries(() => commitPlan(db, who, stamp, plan));
           this.commits++;
-          const after = applyPlan(current, plan, inserted);
-          return { kind: "done", outcome: plan.outcome, response: buildIdentifyResponse(after), d1 };
+          return { kind: "done", outcome: plan.outcome, response: buildIdentifyResponse(committed), d1 };
         } catch (err) {
           if (!(err instanceof ClusterChangedError)) throw err;
-          // Another object wrote to these clusters between our read and our write.
+          // Another object changed what the plan relied on between our read and our write.
           current = await reread();
         }
       }
