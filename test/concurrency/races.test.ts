@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { IdentifyResponse } from "../../src/domain/contact";
+import { MAX_ATTEMPTS } from "../../src/durable/reconciler";
 import { clusterRows, expectInvariants, identify, postIdentify, storedRows, unique } from "../helpers";
 
 /** Fires all bodies at once and expects every answer to be a 200. */
@@ -181,5 +182,32 @@ describe("a failure between the read and the write", () => {
 
     const merged = await identify({ email: a, phoneNumber: "9100000002" });
     expect(merged.emails).toEqual([a, b, `2.${b}`]);
+  });
+});
+
+describe("a cluster that changes under every attempt", () => {
+  it("gives up after a bounded number of attempts with 503 and Retry-After, having written nothing", async () => {
+    const email = `${unique("busy")}@x.io`;
+    await identify({ email, phoneNumber: "9200000001" });
+    const before = await storedRows();
+
+    // Every write batch fails its guard, as if another object always committed first.
+    const batch = env.DB.batch.bind(env.DB);
+    let attempts = 0;
+    env.DB.batch = async (statements) => {
+      attempts += 1;
+      return batch([env.DB.prepare("SELECT json_extract('{}', 'cluster changed since read')"), ...statements]);
+    };
+    let res: Response;
+    try {
+      res = await postIdentify({ email: `${unique("late")}@x.io`, phoneNumber: "9200000001" });
+    } finally {
+      env.DB.batch = batch;
+    }
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect(await res.json()).toMatchObject({ error: { code: "service_unavailable" } });
+    expect(attempts).toBe(MAX_ATTEMPTS);
+    expect(await storedRows()).toEqual(before);
   });
 });
