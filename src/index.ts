@@ -2,6 +2,7 @@ import { type IRequest, Router } from "itty-router";
 import { HttpError, errorResponse } from "./errors";
 import { health } from "./routes/health";
 import { identify } from "./routes/identify";
+import { openApi } from "./routes/openapi";
 
 export { ClusterReconciler } from "./durable/reconciler";
 
@@ -22,6 +23,8 @@ router
   .get("/health", health)
   .head("/health", health)
   .all("/health", onlyAllow("GET, HEAD"))
+  .get("/openapi.json", openApi)
+  .all("/openapi.json", onlyAllow("GET"))
   .all("*", () => {
     throw new HttpError(404, "not_found", "No such route.");
   });

@@ -15,8 +15,14 @@ const PHONE_SHAPE = new RegExp(`^(?=.{${MIN_PHONE_LENGTH},${MAX_PHONE_LENGTH}}$)
 const blankToUndefined = (value: string | null | undefined): string | undefined =>
   value == null || value.trim() === "" ? undefined : value;
 
+// The descriptions sit before the first transform: that is the part of each pipe the
+// OpenAPI document (src/openapi) can express, as the JSON Schema of what a caller sends.
 const EmailField = v.pipe(
   v.nullish(v.string("email must be a string or null")),
+  v.description(
+    `Trimmed and lower-cased, then it must be a valid address of at most ${MAX_EMAIL_LENGTH} characters. ` +
+      "null, an empty or a blank string count as absent.",
+  ),
   v.transform(blankToUndefined),
   v.optional(
     v.pipe(
@@ -43,6 +49,11 @@ const PhoneField = v.pipe(
       "phoneNumber must be a string, a whole number or null",
     ),
   ),
+  v.description(
+    "Spaces, `-`, `.`, `(` and `)` are removed; what remains must be digits with an optional leading `+`, " +
+      `${MIN_PHONE_LENGTH} to ${MAX_PHONE_LENGTH} characters in all. No country code is guessed: ` +
+      '"919999999999" and "+919999999999" are different phones. null, an empty or a blank string count as absent.',
+  ),
   v.transform((value) => blankToUndefined(value == null ? value : String(value))),
   v.optional(
     v.pipe(
@@ -64,6 +75,9 @@ export const IdentifyRequestSchema = v.pipe(
   v.object(
     { email: EmailField, phoneNumber: PhoneField },
     "the request body must be a JSON object",
+  ),
+  v.description(
+    "At least one of `email` and `phoneNumber` must be present after normalisation. Unknown fields are ignored.",
   ),
   v.check(
     (input) => input.email !== undefined || input.phoneNumber !== undefined,

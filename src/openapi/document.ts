@@ -1,0 +1,295 @@
+import { toJsonSchemaDefs } from "@valibot/to-json-schema";
+import type { OpenAPIV3_1 } from "openapi-types";
+import { IdentifyRequestSchema } from "../domain/request";
+import { MAX_BODY_BYTES } from "../routes/body";
+import { identifyExamples, INVALID_REQUEST } from "./examples";
+import {
+  type ErrorDetail,
+  ErrorSchemas,
+  FieldIssueSchema,
+  HealthResponseSchema,
+  IdentifyResponseSchema,
+} from "./schemas";
+
+/** Every named schema of the document, in valibot: components.schemas is generated from these. */
+const SCHEMAS = {
+  IdentifyRequest: IdentifyRequestSchema,
+  IdentifyResponse: IdentifyResponseSchema,
+  HealthResponse: HealthResponseSchema,
+  FieldIssue: FieldIssueSchema,
+  ...ErrorSchemas,
+};
+type SchemaName = keyof typeof SCHEMAS;
+type ErrorSchemaName = keyof typeof ErrorSchemas;
+
+const schemaRef = (name: SchemaName): OpenAPIV3_1.ReferenceObject => ({ $ref: `#/components/schemas/${name}` });
+
+/**
+ * components.schemas, as OpenAPI 3.1 takes them: JSON Schema 2020-12. `input` mode describes
+ * what a caller sends (a pipe is converted up to its first transform, so the request's
+ * normalisation is left to the descriptions). `throw` makes a schema that cannot be
+ * converted fail the spec tests instead of silently vanishing from the document; the one
+ * exception is the request's cross-field `check` (email or phone), which JSON Schema cannot
+ * say exactly since a blank string counts as absent: its description states it.
+ */
+function componentSchemas(): Record<string, OpenAPIV3_1.SchemaObject> {
+  const converted = toJsonSchemaDefs(SCHEMAS, {
+    target: "draft-2020-12",
+    typeMode: "input",
+    errorMode: "throw",
+    ignoreActions: ["check"],
+    overrideRef: ({ referenceId }) => `#/components/schemas/${referenceId}`,
+  });
+  // The converter's JsonSchema and openapi-types' SchemaObject both model JSON Schema;
+  // they differ only in how they spell optional keywords.
+  return converted as Record<string, OpenAPIV3_1.SchemaObject>;
+}
+
+const header = (description: string): OpenAPIV3_1.HeaderObject => ({
+  description,
+  required: true,
+  schema: { type: "string" },
+});
+
+/** components.headers, by the name each is sent under. */
+const HEADERS = {
+  "X-Request-Id": header("The request's id in the Worker's log; echoes a well-formed `X-Request-Id` sent."),
+  "Retry-After": header("Seconds to wait before retrying."),
+  Allow: header("The methods this path accepts."),
+  "WWW-Authenticate": header('`Bearer realm="identity"`, plus `error="invalid_token"` for a refused token.'),
+} satisfies Record<string, OpenAPIV3_1.HeaderObject>;
+type HeaderName = keyof typeof HEADERS;
+
+/** Response headers by reference: every answer carries `X-Request-Id`, some statuses more. */
+const headerRefs = (...names: HeaderName[]): Record<string, OpenAPIV3_1.ReferenceObject> =>
+  Object.fromEntries(
+    ["X-Request-Id" as const, ...names].map((name) => [name, { $ref: `#/components/headers/${name}` }]),
+  );
+
+/** A response of the error envelope, with the headers its status promises and one example per code. */
+function errorResponse<TName extends ErrorSchemaName>(
+  schema: TName,
+  description: string,
+  examples: Record<string, ErrorDetail<TName>>,
+  headers: HeaderName[] = [],
+): OpenAPIV3_1.ResponseObject {
+  return {
+    description,
+    headers: headerRefs(...headers),
+    content: {
+      "application/json": {
+        schema: schemaRef(schema),
+        examples: Object.fromEntries(
+          Object.entries(examples).map(([name, error]) => [name, { value: { error } }]),
+        ),
+      },
+    },
+  };
+}
+
+const RESPONSES = {
+  BadRequest: errorResponse("BadRequestError", "The body is not valid JSON, or breaks the request schema.", {
+    [INVALID_REQUEST.name]: INVALID_REQUEST.error,
+    missingIdentifiers: {
+      code: "invalid_request",
+      message: "The request body is invalid.",
+      issues: [{ path: "", message: "provide an email, a phoneNumber, or both" }],
+    },
+    invalidJson: { code: "invalid_json", message: "The request body is not valid JSON." },
+    invalidBody: { code: "invalid_body", message: "The request body is not valid UTF-8." },
+  }),
+  Unauthorized: errorResponse(
+    "UnauthorizedError",
+    "Missing or unknown bearer token.",
+    {
+      unauthorized: {
+        code: "unauthorized",
+        message: "A valid bearer token is required: send Authorization: Bearer <token>.",
+      },
+    },
+    ["WWW-Authenticate"],
+  ),
+  NotFound: errorResponse("NotFoundError", "No route has this path.", {
+    notFound: { code: "not_found", message: "No such route." },
+  }),
+  MethodNotAllowed: errorResponse(
+    "MethodNotAllowedError",
+    "The path exists but not with this method (`GET /identify`).",
+    { methodNotAllowed: { code: "method_not_allowed", message: "Use POST for this path." } },
+    ["Allow"],
+  ),
+  PayloadTooLarge: errorResponse("PayloadTooLargeError", `The body is larger than ${MAX_BODY_BYTES} bytes.`, {
+    payloadTooLarge: {
+      code: "payload_too_large",
+      message: `The request body must be at most ${MAX_BODY_BYTES} bytes.`,
+    },
+  }),
+  RateLimited: errorResponse(
+    "RateLimitedError",
+    "Too many requests from this caller.",
+    {
+      rateLimited: {
+        code: "rate_limited",
+        message: "Too many requests for this token; retry after the Retry-After delay.",
+      },
+    },
+    ["Retry-After"],
+  ),
+  InternalError: errorResponse("InternalError", "An unexpected failure.", {
+    internalError: { code: "internal_error", message: "The server failed to handle this request." },
+  }),
+  ServiceUnavailable: errorResponse(
+    "ServiceUnavailableError",
+    "Storage or coordination failed after retries; nothing was written.",
+    {
+      serviceUnavailable: { code: "service_unavailable", message: "Storage is unavailable right now; retry shortly." },
+    },
+    ["Retry-After"],
+  ),
+} satisfies Record<string, OpenAPIV3_1.ResponseObject>;
+type ResponseName = keyof typeof RESPONSES;
+
+const responseRef = (name: ResponseName): OpenAPIV3_1.ReferenceObject => ({
+  $ref: `#/components/responses/${name}`,
+});
+
+/** What every operation behind the bearer token can also answer. */
+const AUTHENTICATED_ERRORS = {
+  "401": responseRef("Unauthorized"),
+  "429": responseRef("RateLimited"),
+  "500": responseRef("InternalError"),
+};
+
+const DESCRIPTION = `
+Links the identifiers a customer used across orders (emails, phone numbers) into one cluster,
+and answers with the whole cluster.
+
+**Authentication.** Every operation but the public ones (\`/health\`, \`/openapi.json\`, \`/docs\`)
+needs \`Authorization: Bearer <token>\`; in the docs page, use **Authorize**.
+
+**Errors.** Every error is JSON, \`{"error": {"code", "message", "issues"?}}\`: switch on \`code\`.
+Besides the statuses listed per operation, an unknown path answers \`404\` (\`NotFound\`; \`401\`
+first without a token), and a known path called with another method answers \`405\` with \`Allow\`
+(\`MethodNotAllowed\`).
+`.trim();
+
+/** Builds the OpenAPI 3.1 document of the Worker's API from the valibot schemas. */
+export function buildOpenApiDocument(): OpenAPIV3_1.Document {
+  return {
+    openapi: "3.1.1",
+    info: {
+      title: "Identity reconciliation API",
+      // The version of the contract, not of the package: bump it when the contract changes.
+      version: "1.0.0",
+      description: DESCRIPTION,
+    },
+    // Relative: the operations live on the origin that serves this document.
+    servers: [{ url: "/" }],
+    security: [{ bearerAuth: [] }],
+    tags: [
+      { name: "identity", description: "Identity reconciliation." },
+      { name: "meta", description: "Health and documentation; public." },
+    ],
+    paths: {
+      "/identify": {
+        post: {
+          operationId: "identify",
+          tags: ["identity"],
+          summary: "Reconcile an email and/or a phone number into a contact cluster",
+          description:
+            "Creates a primary contact for new identifiers, links what they match (the oldest primary " +
+            "stays primary), records a secondary for an identifier the cluster does not have yet, and " +
+            "answers with the whole cluster. Sending the same body twice changes nothing the second time.",
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: schemaRef("IdentifyRequest"),
+                examples: identifyExamples("request"),
+              },
+            },
+          },
+          responses: {
+            "200": {
+              description: "The cluster, after reconciliation.",
+              headers: headerRefs(),
+              content: {
+                "application/json": {
+                  schema: schemaRef("IdentifyResponse"),
+                  examples: identifyExamples("response"),
+                },
+              },
+            },
+            "400": responseRef("BadRequest"),
+            "413": responseRef("PayloadTooLarge"),
+            "503": responseRef("ServiceUnavailable"),
+            ...AUTHENTICATED_ERRORS,
+          },
+        },
+      },
+      "/health": {
+        get: {
+          operationId: "health",
+          tags: ["meta"],
+          summary: "Liveness probe; touches no storage",
+          security: [],
+          responses: {
+            "200": {
+              description: "The Worker is up.",
+              headers: headerRefs(),
+              content: { "application/json": { schema: schemaRef("HealthResponse") } },
+            },
+          },
+        },
+        head: {
+          operationId: "healthHead",
+          tags: ["meta"],
+          summary: "Liveness probe without a body",
+          security: [],
+          responses: { "200": { description: "The Worker is up.", headers: headerRefs() } },
+        },
+      },
+      "/openapi.json": {
+        get: {
+          operationId: "openApiDocument",
+          tags: ["meta"],
+          summary: "This document",
+          security: [],
+          responses: {
+            "200": {
+              description: "The OpenAPI 3.1 document, generated from the schemas that validate requests.",
+              headers: headerRefs(),
+              content: { "application/json": { schema: { type: "object" } } },
+            },
+          },
+        },
+      },
+      "/docs": {
+        get: {
+          operationId: "docs",
+          tags: ["meta"],
+          summary: "Interactive documentation (Swagger UI)",
+          security: [],
+          responses: {
+            "200": {
+              description: "An HTML page; its scripts and styles are served by this Worker too.",
+              content: { "text/html": { schema: { type: "string" } } },
+            },
+          },
+        },
+      },
+    },
+    components: {
+      schemas: componentSchemas(),
+      responses: RESPONSES,
+      headers: HEADERS,
+      securitySchemes: {
+        bearerAuth: {
+          type: "http",
+          scheme: "bearer",
+          description: "One of the tokens configured in the Worker's `API_TOKENS` secret.",
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import * as v from "valibot";
+import type { IdentifyResponse } from "../domain/contact";
+import type { FieldIssue } from "../errors";
+
+// The shapes the Worker answers with, in valibot so that the OpenAPI document derives
+// their JSON Schema the same way it derives the request's. The code builds these bodies
+// from plain types; each schema `satisfies` the type it describes, so a field added to or
+// dropped from that type no longer compiles here, and the contract test
+// (test/http/openapi.test.ts) holds the real responses to them. Objects are strict: a
+// field the Worker starts sending without documenting it fails that test.
+
+const ContactId = v.pipe(v.number(), v.integer(), v.minValue(1));
+
+/** `200` of `POST /identify` (CONTRACT.md, "Response"). */
+export const IdentifyResponseSchema = v.pipe(
+  v.strictObject({
+    primaryContactId: v.pipe(ContactId, v.description("The id of the cluster's oldest contact.")),
+    emails: v.pipe(
+      v.array(v.string()),
+      v.description("Unique, normalised; the primary's own email first, then the others in creation order."),
+    ),
+    phoneNumbers: v.pipe(
+      v.array(v.string()),
+      v.description("Unique, normalised; the primary's own phone first, then the others in creation order."),
+    ),
+    secondaryContactIds: v.pipe(
+      v.array(ContactId),
+      v.description("Every other contact of the cluster, ascending."),
+    ),
+  }),
+  v.description("The whole cluster the request's identifiers belong to, after reconciliation."),
+) satisfies v.GenericSchema<IdentifyResponse>;
+
+/** `200` of `GET /health`. */
+export const HealthResponseSchema = v.strictObject({ status: v.literal("healthy") });
+
+export const FieldIssueSchema = v.pipe(
+  v.strictObject({
+    path: v.pipe(v.string(), v.description("Dot path of the field, empty for the body as a whole.")),
+    message: v.string(),
+  }),
+  v.description("One problem with one request field."),
+) satisfies v.GenericSchema<FieldIssue>;
+
+/**
+ * The error envelope of src/errors.ts, narrowed to the codes one status carries, so a
+ * generated client can switch on `error.code` per status.
+ */
+function errorBody<const TCodes extends readonly [string, ...string[]]>(codes: TCodes) {
+  return v.strictObject({
+    error: v.strictObject({
+      code: v.picklist(codes),
+      message: v.pipe(v.string(), v.description("For people; may change. Switch on `code`.")),
+      issues: v.optional(v.array(FieldIssueSchema)),
+    }),
+  });
+}
+
+/** Every error status the Worker answers with, and the codes each carries. */
+export const ErrorSchemas = {
+  BadRequestError: v.pipe(
+    errorBody(["invalid_request", "invalid_json", "invalid_body"]),
+    v.description(
+      "`invalid_request`: the body is JSON but breaks the request schema, with one entry in `issues` " +
+        "per problem; `invalid_json`: not JSON, or nested too deep; `invalid_body`: not UTF-8, or unreadable.",
+    ),
+  ),
+  UnauthorizedError: errorBody(["unauthorized"]),
+  NotFoundError: errorBody(["not_found"]),
+  MethodNotAllowedError: errorBody(["method_not_allowed"]),
+  PayloadTooLargeError: errorBody(["payload_too_large"]),
+  RateLimitedError: errorBody(["rate_limited"]),
+  InternalError: errorBody(["internal_error"]),
+  ServiceUnavailableError: errorBody(["service_unavailable"]),
+} as const;
+
+/** The inside of the envelope a status answers with: what its examples must look like. */
+export type ErrorDetail<TName extends keyof typeof ErrorSchemas> = v.InferOutput<(typeof ErrorSchemas)[TName]>["error"];
