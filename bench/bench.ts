@@ -1,0 +1,183 @@
+import { Dataset, clusterEmail, clusterPhone, progressBar } from "./dataset";
+import { type LoadResult, runLoad } from "./load";
+import { type QueryPlan, explainStatements, fullScans } from "./plans";
+import type { UsageByOutcome } from "./request-log";
+import { BENCH_TOKEN, type Runtime } from "./runtime";
+import { MergePool, type WorkloadName, Workloads } from "./workloads";
+
+/** One workload at one concurrency (and, for --scale, one table size). */
+export type Cell = {
+  workload: WorkloadName;
+  concurrency: number;
+  /** The table size a --scale step grew the table to (0 in a standard run). */
+  size: number;
+  /** Preloaded contacts in the table when the cell ran. */
+  tableRows: number;
+  load: LoadResult;
+  /** requests/s over `health` at the same concurrency (and size) in the same run. */
+  ratioToHealth: number | null;
+  /** D1 work per outcome, from the Worker's request log (empty if it logs none). */
+  usage: UsageByOutcome;
+  /** Merge requests that found no unmerged pair left (sent as `new`). */
+  mergePoolExhausted: number;
+};
+
+export type Timing = { warmupMs: number; durationMs: number };
+
+/** Headers of every request: the bench authenticates like any caller. */
+export const BENCH_HEADERS = {
+  authorization: `Bearer ${BENCH_TOKEN}`,
+  "content-type": "application/json",
+};
+
+/** Rows preloaded for `repeat` and for `link` in a standard run (clusters of 1 to 20). */
+export const STANDARD_ROWS = 21_000;
+/** Write rate assumed before any write workload ran, to size a merge pool (generous). */
+const DEFAULT_WRITE_RATE = 3_000;
+
+/**
+ * Runs one workload at one concurrency and reads back what the Worker logged for it.
+ */
+export async function runCell(
+  runtime: Runtime,
+  workloads: Workloads,
+  merges: MergePool,
+  workload: WorkloadName,
+  concurrency: number,
+  timing: Timing,
+  size: number,
+): Promise<Cell> {
+  runtime.log.take(); // lines from before this cell (preloads log nothing, but be sure)
+  const exhaustedBefore = merges.exhausted;
+  const load = await runLoad({
+    url: runtime.url,
+    concurrency,
+    warmupMs: timing.warmupMs,
+    durationMs: timing.durationMs,
+    headers: BENCH_HEADERS,
+    next: workloads.generator(workload),
+  });
+  await runtime.log.settle(load.sent);
+  return {
+    workload,
+    concurrency,
+    size,
+    tableRows: merges.dataset.preloadedRows,
+    load,
+    ratioToHealth: null,
+    usage: runtime.log.take(),
+    mergePoolExhausted: merges.exhausted - exhaustedBefore,
+  };
+}
+
+/** Fills in `ratioToHealth` from the `health` cell of the same concurrency and size. */
+export function addRatios(cells: Cell[]): void {
+  for (const cell of cells) {
+    const health = cells.find(
+      (c) => c.workload === "health" && c.concurrency === cell.concurrency && c.size === cell.size,
+    );
+    cell.ratioToHealth =
+      health && health.load.requestsPerSecond > 0 ? cell.load.requestsPerSecond / health.load.requestsPerSecond : null;
+  }
+}
+
+/**
+ * Merge pairs to preload before a cell: every merge uses up two clusters, so the
+ * pool must outlast the cell at the fastest rate the writes could reach.
+ */
+function mergePairsNeeded(workload: WorkloadName, writeRate: number, timing: Timing): number {
+  const share = workload === "merge" ? 1 : workload === "mixed" ? 0.05 : 0;
+  const seconds = (timing.warmupMs + timing.durationMs) / 1000;
+  return Math.ceil(share * writeRate * seconds);
+}
+
+export type StandardOptions = Timing & {
+  workloads: readonly WorkloadName[];
+  concurrency: readonly number[];
+  onCell?: (cell: Cell) => void;
+  quiet?: boolean;
+};
+
+/**
+ * The standard run: preloads clusters for `repeat` and `link` (and merge pairs as
+ * needed), then runs each workload at each concurrency, `health` first.
+ */
+export async function runStandard(runtime: Runtime, options: StandardOptions): Promise<Cell[]> {
+  const dataset = new Dataset(runtime.db);
+  const quietProgress = () => undefined;
+  const repeatRegion = await dataset.load(
+    STANDARD_ROWS,
+    options.quiet ? quietProgress : progressBar("preload repeat", STANDARD_ROWS),
+  );
+  const linkRegion = await dataset.load(
+    STANDARD_ROWS,
+    options.quiet ? quietProgress : progressBar("preload link  ", STANDARD_ROWS),
+  );
+  const merges = new MergePool(dataset);
+  const workloads = new Workloads({ repeat: repeatRegion.clusters, link: linkRegion.clusters, merges });
+
+  const order = [...options.workloads].sort((a, b) => Number(b === "health") - Number(a === "health"));
+  const cells: Cell[] = [];
+  for (const workload of order) {
+    for (const concurrency of options.concurrency) {
+      // Merges run no faster than the other writes: size the pool from those, with margin.
+      const writeRates = cells
+        .filter((c) => (c.workload === "link" || c.workload === "new") && c.concurrency === concurrency)
+        .map((c) => c.load.requestsPerSecond * 2);
+      const writeRate = writeRates.length > 0 ? Math.max(...writeRates) : DEFAULT_WRITE_RATE;
+      await merges.ensure(
+        mergePairsNeeded(workload, writeRate, options),
+        options.quiet ? undefined : (total) => progressBar("preload merge ", total),
+      );
+      const cell = await runCell(runtime, workloads, merges, workload, concurrency, options, 0);
+      cells.push(cell);
+      addRatios(cells);
+      options.onCell?.(cell);
+    }
+  }
+  return cells;
+}
+
+export type ScaleOptions = Timing & {
+  sizes: readonly number[];
+  concurrency: readonly number[];
+  onCell?: (cell: Cell) => void;
+  quiet?: boolean;
+};
+
+export type ScaleResult = { cells: Cell[]; plans: QueryPlan[]; fullScans: string[] };
+
+/**
+ * Grows the table to each size in turn (bulk SQL, cumulative), and at each size
+ * measures `health`, `repeat` and `link` over clusters drawn from the whole table.
+ * Ends with the query plans of the service's statements on the largest table.
+ */
+export async function runScale(runtime: Runtime, options: ScaleOptions): Promise<ScaleResult> {
+  const dataset = new Dataset(runtime.db);
+  const merges = new MergePool(dataset);
+  const clusters: number[] = [];
+  const workloads = new Workloads({ repeat: clusters, link: clusters, merges });
+  const cells: Cell[] = [];
+  for (const size of [...options.sizes].sort((a, b) => a - b)) {
+    const rows = size - dataset.preloadedRows;
+    if (rows > 0) {
+      const region = await dataset.load(
+        rows,
+        options.quiet ? undefined : progressBar(`preload ${size.toLocaleString("en-US").padStart(9)}`, rows),
+      );
+      // The workloads hold this array: growing it in place widens their targets.
+      for (const cluster of region.clusters) clusters.push(cluster);
+    }
+    for (const workload of ["health", "repeat", "link"] as const) {
+      for (const concurrency of options.concurrency) {
+        const cell = await runCell(runtime, workloads, merges, workload, concurrency, options, size);
+        cells.push(cell);
+        addRatios(cells);
+        options.onCell?.(cell);
+      }
+    }
+  }
+  const sample = clusters[Math.floor(clusters.length / 2)] ?? 0;
+  const plans = await explainStatements(runtime.db, { email: clusterEmail(sample), phoneNumber: clusterPhone(sample) });
+  return { cells, plans, fullScans: fullScans(plans) };
+}

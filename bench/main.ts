@@ -1,0 +1,148 @@
+/**
+ * `npm run bench [-- options]`: starts the Worker locally (workerd via the Miniflare
+ * API, local D1, the real Durable Objects), runs the workloads, prints a table,
+ * writes JSON, and stops what it started. See BENCHMARKS.md.
+ */
+import { parseArgs } from "node:util";
+import { type Cell, runScale, runStandard } from "./bench";
+import { compareRuntimes } from "./compare";
+import {
+  type Goal,
+  cellLine,
+  cellsTable,
+  describeMachine,
+  goalsTable,
+  roundTripGoals,
+  scaleGoals,
+  throughputGoals,
+  usageOf,
+  usageTable,
+  writeJson,
+} from "./report";
+import { startRuntime, stopRuntimesOnSignals } from "./runtime";
+import { WORKLOADS, type WorkloadName } from "./workloads";
+
+const USAGE = `usage: npm run bench -- [options]
+  --duration <s>        measured seconds per workload and concurrency (default 5)
+  --warmup <s>          unmeasured seconds before each (default 1)
+  --concurrency <list>  comma-separated (default 1,16,64)
+  --workloads <list>    subset of ${WORKLOADS.join(",")} (default: all)
+  --scale               preload 10k, 100k and 1M contacts and measure repeat and link at each
+  --sizes <list>        table sizes for --scale (default 10000,100000,1000000)
+  --compare-runtimes    also measure /health through wrangler dev and Miniflare's entry socket
+  --out <file>          JSON output (default bench/results/latest.json, or scale.json)
+  --keep-state          keep the local D1 files after the run (.wrangler/bench/state)`;
+
+function numbers(list: string, name: string): number[] {
+  const values = list.split(",").map((v) => Number(v.trim()));
+  if (values.length === 0 || values.some((v) => !Number.isFinite(v) || v <= 0)) {
+    throw new Error(`--${name} must be a comma-separated list of positive numbers, got "${list}"`);
+  }
+  return values;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: "string", default: "5" },
+      warmup: { type: "string", default: "1" },
+      concurrency: { type: "string", default: "1,16,64" },
+      workloads: { type: "string", default: WORKLOADS.join(",") },
+      scale: { type: "boolean", default: false },
+      sizes: { type: "string", default: "10000,100000,1000000" },
+      "compare-runtimes": { type: "boolean", default: false },
+      out: { type: "string" },
+      "keep-state": { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const durationMs = numbers(values.duration, "duration")[0] ?? 5;
+  const timing = {
+    durationMs: durationMs * 1000,
+    warmupMs: Number(values.warmup) * 1000,
+  };
+  const concurrency = numbers(values.concurrency, "concurrency");
+  const workloads = values.workloads.split(",").map((w) => w.trim());
+  for (const w of workloads) {
+    if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`unknown workload "${w}"\n${USAGE}`);
+  }
+
+  const machine = describeMachine();
+  console.log(
+    `machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB; node ${machine.node}, workerd ${machine.workerd}, miniflare ${machine.miniflare}, wrangler ${machine.wrangler}`,
+  );
+  console.log("building the Worker (wrangler deploy --dry-run) and starting workerd...");
+  stopRuntimesOnSignals();
+  const runtime = await startRuntime({ keepState: values["keep-state"] });
+  const startedAt = new Date().toISOString();
+  try {
+    console.log(`serving on ${runtime.url.origin} (direct socket; Miniflare entry ${runtime.entryUrl.origin})`);
+    const comparison = values["compare-runtimes"]
+      ? await compareRuntimes(runtime, concurrency.filter((c) => c <= 16), timing, (r) =>
+          console.log(
+            `health via ${r.runtime}, c=${r.concurrency}: ${r.result.requestsPerSecond.toFixed(0)} req/s, p50 ${r.result.latencyMs.p50.toFixed(2)} ms`,
+          ),
+        )
+      : undefined;
+
+    const onCell = (cell: Cell) => console.log(cellLine(cell));
+    let cells: Cell[];
+    let extra: Record<string, unknown> = {};
+    const goals: Goal[] = [];
+    if (values.scale) {
+      const scale = await runScale(runtime, { ...timing, sizes: numbers(values.sizes, "sizes"), concurrency, onCell });
+      cells = scale.cells;
+      extra = { plans: scale.plans, fullScans: scale.fullScans };
+      console.log(`\n${cellsTable(cells, true)}`);
+      console.log("\nquery plans on the largest table:");
+      for (const plan of scale.plans) console.log(`  ${plan.name}\n${plan.plan.map((s) => `    ${s}`).join("\n")}`);
+      goals.push(...scaleGoals(cells), {
+        goal: "no full scan of contacts on a request path",
+        actual: scale.fullScans.length === 0 ? "none" : scale.fullScans.join("; "),
+        met: scale.fullScans.length === 0,
+      });
+    } else {
+      cells = await runStandard(runtime, { ...timing, workloads: workloads as WorkloadName[], concurrency, onCell });
+      console.log(`\n${cellsTable(cells)}`);
+    }
+    const usage = usageOf(cells);
+    const sequential = usageOf(cells.filter((c) => c.concurrency === 1));
+    if (runtime.log.total === 0) {
+      console.log("\nD1 round trips: the Worker logged no request lines, so none could be counted.");
+    } else {
+      console.log(`\nD1 work per request kind, all concurrencies:\n${usageTable(usage)}`);
+      console.log(`\nat concurrency 1:\n${usageTable(sequential)}`);
+    }
+    goals.push(
+      ...throughputGoals(cells),
+      ...roundTripGoals(sequential, "concurrency 1"),
+      ...roundTripGoals(usage, "all concurrencies"),
+    );
+    console.log(`\ngoals:\n${goalsTable(goals)}`);
+    if (runtime.log.errors.length > 0) console.log(`\nWorker errors (first ${runtime.log.errors.length}):\n${runtime.log.errors.join("\n")}`);
+
+    const file = await writeJson(values.out ?? (values.scale ? "bench/results/scale.json" : "bench/results/latest.json"), {
+      startedAt,
+      machine,
+      runtime: "Miniflare API (workerd), Worker bundled by wrangler deploy --dry-run, direct socket",
+      settings: { ...timing, concurrency, workloads, scale: values.scale },
+      cells,
+      roundTrips: { all: usage, concurrency1: sequential, requestLinesSeen: runtime.log.total },
+      goals,
+      comparison,
+      ...extra,
+    });
+    console.log(`\nwrote ${file}`);
+  } finally {
+    await runtime.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exitCode = 1;
+});

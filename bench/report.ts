@@ -1,0 +1,208 @@
+import { readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { Cell } from "./bench";
+import { type UsageByOutcome, mergeUsage } from "./request-log";
+import { ROOT } from "./runtime";
+
+/** What ran the bench: figures mean little without it. */
+export type Machine = {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  platform: string;
+  node: string;
+  workerd: string;
+  miniflare: string;
+  wrangler: string;
+};
+
+function packageVersion(name: string): string {
+  try {
+    const manifest = JSON.parse(readFileSync(path.join(ROOT, "node_modules", name, "package.json"), "utf8")) as {
+      version?: string;
+    };
+    return manifest.version ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+export function describeMachine(): Machine {
+  return {
+    cpuModel: os.cpus()[0]?.model ?? "unknown",
+    cores: os.availableParallelism(),
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.platform()} ${os.release()}`,
+    node: process.version,
+    workerd: packageVersion("workerd"),
+    miniflare: packageVersion("miniflare"),
+    wrangler: packageVersion("wrangler"),
+  };
+}
+
+const fixed = (value: number, digits: number) => value.toFixed(digits);
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+/** Per-request means over every outcome of a cell's usage ("-" when nothing was logged). */
+function perRequest(usage: UsageByOutcome): { roundTrips: string; statements: string; objectCalls: string } {
+  const all = Object.values(usage);
+  const requests = all.reduce((n, u) => n + u.requests, 0);
+  if (requests === 0) return { roundTrips: "-", statements: "-", objectCalls: "-" };
+  const mean = (pick: (u: UsageByOutcome[string]) => number) =>
+    fixed(all.reduce((sum, u) => sum + pick(u) * u.requests, 0) / requests, 2);
+  const max = Math.max(...all.map((u) => u.d1RoundTrips.max));
+  return {
+    roundTrips: `${mean((u) => u.d1RoundTrips.mean)} (max ${max})`,
+    statements: mean((u) => u.d1Statements.mean),
+    objectCalls: mean((u) => u.objectCalls.mean),
+  };
+}
+
+/** One line per cell, printed as the run goes. */
+export function cellLine(cell: Cell): string {
+  const { load } = cell;
+  const ratio = cell.ratioToHealth === null ? "" : ` (${fixed(cell.ratioToHealth, 2)}x health)`;
+  const rows = cell.size > 0 ? ` rows=${cell.tableRows.toLocaleString("en-US")}` : "";
+  return `${cell.workload.padEnd(7)} c=${String(cell.concurrency).padEnd(3)}${rows} ${fixed(load.requestsPerSecond, 0)} req/s${ratio}, p50 ${fixed(load.latencyMs.p50, 2)} ms, p99 ${fixed(load.latencyMs.p99, 2)} ms, errors ${load.errors}`;
+}
+
+/** The results table: throughput, ratio to health, latency, errors and D1 work per request. */
+export function cellsTable(cells: readonly Cell[], withRows = false): string {
+  const header = [
+    "workload",
+    "conc",
+    ...(withRows ? ["rows"] : []),
+    "req/s",
+    "x health",
+    "p50 ms",
+    "p99 ms",
+    "errors",
+    "D1 round trips/req",
+    "D1 stmts/req",
+    "DO calls/req",
+  ];
+  const rows = cells.map((cell) => {
+    const usage = perRequest(cell.usage);
+    return [
+      cell.workload,
+      String(cell.concurrency),
+      ...(withRows ? [cell.size.toLocaleString("en-US")] : []),
+      fixed(cell.load.requestsPerSecond, 0),
+      cell.ratioToHealth === null ? "-" : fixed(cell.ratioToHealth, 2),
+      fixed(cell.load.latencyMs.p50, 2),
+      fixed(cell.load.latencyMs.p99, 2),
+      String(cell.load.errors + cell.mergePoolExhausted),
+      usage.roundTrips,
+      usage.statements,
+      usage.objectCalls,
+    ];
+  });
+  return table(header, rows);
+}
+
+/** D1 work per outcome over the given cells. */
+export function usageOf(cells: readonly Cell[]): UsageByOutcome {
+  return cells.reduce<UsageByOutcome>((total, cell) => mergeUsage(total, cell.usage), {});
+}
+
+/** Round trips, statements and object calls per request kind (outcome), min/mean/max. */
+export function usageTable(usage: UsageByOutcome): string {
+  const spread = (s: { min: number; mean: number; max: number }) =>
+    s.min === s.max ? String(s.min) : `${s.min}..${s.max} (mean ${fixed(s.mean, 2)})`;
+  const order = ["unchanged", "created", "linked", "merged"];
+  const outcomes = Object.keys(usage).sort((a, b) => {
+    const ia = order.indexOf(a);
+    const ib = order.indexOf(b);
+    return (ia < 0 ? order.length : ia) - (ib < 0 ? order.length : ib) || a.localeCompare(b);
+  });
+  return table(
+    ["outcome", "requests", "D1 round trips", "D1 statements", "DO calls"],
+    outcomes.map((outcome) => {
+      const u = usage[outcome];
+      if (!u) return [outcome, "0", "-", "-", "-"];
+      return [outcome, String(u.requests), spread(u.d1RoundTrips), spread(u.d1Statements), spread(u.objectCalls)];
+    }),
+  );
+}
+
+/** A goal of the issue, checked against this run's figures. */
+export type Goal = { goal: string; actual: string; met: boolean | null };
+
+/** Throughput goals relative to `health`, per concurrency (null: not measured in this run). */
+export function throughputGoals(cells: readonly Cell[]): Goal[] {
+  const targets: [string, number][] = [
+    ["repeat", 0.5],
+    ["new", 0.3],
+    ["link", 0.3],
+  ];
+  const goals: Goal[] = [];
+  for (const [workload, target] of targets) {
+    for (const cell of cells.filter((c) => c.workload === workload)) {
+      goals.push({
+        goal: `${workload} at c=${cell.concurrency}${cell.size ? ` (${cell.size.toLocaleString("en-US")} rows)` : ""} >= ${target} x health`,
+        actual: cell.ratioToHealth === null ? "no health figure" : `${fixed(cell.ratioToHealth, 2)} x health`,
+        met: cell.ratioToHealth === null ? null : cell.ratioToHealth >= target,
+      });
+    }
+  }
+  return goals;
+}
+
+/** Round-trip goals: 1 for a request that changes nothing, at most 2 for a write. */
+export function roundTripGoals(usage: UsageByOutcome, label: string): Goal[] {
+  const goals: Goal[] = [];
+  const check = (outcome: string, limit: number) => {
+    const u = usage[outcome];
+    goals.push({
+      goal: `${outcome}: <= ${limit} D1 round trip${limit === 1 ? "" : "s"} (${label})`,
+      actual: u ? `max ${u.d1RoundTrips.max}, mean ${fixed(u.d1RoundTrips.mean, 2)} over ${u.requests}` : "not logged",
+      met: u ? u.d1RoundTrips.max <= limit : null,
+    });
+  };
+  check("unchanged", 1);
+  for (const outcome of ["created", "linked", "merged"]) check(outcome, 2);
+  return goals;
+}
+
+/** Scale goal: p50 latency at the largest size within 1.5x of the smallest, per workload and concurrency. */
+export function scaleGoals(cells: readonly Cell[]): Goal[] {
+  const sizes = [...new Set(cells.map((c) => c.size))].sort((a, b) => a - b);
+  const smallest = sizes[0];
+  const largest = sizes[sizes.length - 1];
+  if (smallest === undefined || largest === undefined || smallest === largest) return [];
+  const goals: Goal[] = [];
+  for (const cell of cells.filter((c) => c.size === largest && c.workload !== "health")) {
+    const base = cells.find((c) => c.size === smallest && c.workload === cell.workload && c.concurrency === cell.concurrency);
+    if (!base) continue;
+    const ratio = cell.load.latencyMs.p50 / base.load.latencyMs.p50;
+    goals.push({
+      goal: `${cell.workload} c=${cell.concurrency}: p50 at ${largest.toLocaleString("en-US")} rows <= 1.5 x p50 at ${smallest.toLocaleString("en-US")}`,
+      actual: `${fixed(cell.load.latencyMs.p50, 2)} ms vs ${fixed(base.load.latencyMs.p50, 2)} ms = ${fixed(ratio, 2)}x`,
+      met: ratio <= 1.5,
+    });
+  }
+  return goals;
+}
+
+export function goalsTable(goals: readonly Goal[]): string {
+  return table(
+    ["goal", "actual", "met"],
+    goals.map((g) => [g.goal, g.actual, g.met === null ? "n/a" : g.met ? "yes" : "NO"]),
+  );
+}
+
+/** Writes the run as JSON (creating the directory), returning the path written. */
+export async function writeJson(file: string, data: unknown): Promise<string> {
+  const target = path.resolve(ROOT, file);
+  await mkdir(path.dirname(target), { recursive: true });
+  await writeFile(target, `${JSON.stringify(data, null, 2)}\n`);
+  return target;
+}

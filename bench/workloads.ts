@@ -1,0 +1,151 @@
+import { type Dataset, GROUP_ROWS, MAX_CLUSTER_SIZE, clusterEmail, clusterPhone } from "./dataset";
+import type { BenchRequest } from "./load";
+
+export const WORKLOADS = ["health", "new", "repeat", "link", "merge", "mixed"] as const;
+export type WorkloadName = (typeof WORKLOADS)[number];
+
+/** The outcome the Worker should log for every request of a workload (mixed has several). */
+export const EXPECTED_OUTCOME: Partial<Record<WorkloadName, string>> = {
+  new: "created",
+  repeat: "unchanged",
+  link: "linked",
+  merge: "merged",
+};
+
+/** mulberry32: a tiny seeded generator, so two runs send the same sequence. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const HEALTH: BenchRequest = { method: "GET", path: "/health" };
+
+function identify(email: string | null, phoneNumber: string | null): BenchRequest {
+  // Built by hand: every value is ours and needs no escaping, and this runs per request.
+  const fields: string[] = [];
+  if (email !== null) fields.push(`"email":"${email}"`);
+  if (phoneNumber !== null) fields.push(`"phoneNumber":"${phoneNumber}"`);
+  return { method: "POST", path: "/identify", body: `{${fields.join(",")}}` };
+}
+
+/**
+ * Pairs of untouched preloaded clusters for `merge`: each request bridges the next
+ * pair (the first's email with the second's phone) and uses it up.
+ */
+export class MergePool {
+  private clusters: number[] = [];
+  private cursor = 0;
+  /** Merge requests that found the pool empty (sent as `new` instead, and reported). */
+  exhausted = 0;
+
+  constructor(readonly dataset: Dataset) {}
+
+  get remainingPairs(): number {
+    return Math.floor((this.clusters.length - this.cursor) / 2);
+  }
+
+  /** Preloads enough clusters for `pairs` more merges. */
+  async ensure(pairs: number, progress?: (totalRows: number) => (done: number) => void): Promise<void> {
+    const missing = pairs - this.remainingPairs;
+    if (missing <= 0) return;
+    const rows = Math.ceil((2 * missing) / MAX_CLUSTER_SIZE) * GROUP_ROWS;
+    const region = await this.dataset.load(rows, progress?.(rows));
+    this.clusters = this.clusters.slice(this.cursor).concat(region.clusters);
+    this.cursor = 0;
+  }
+
+  next(): [number, number] | null {
+    const a = this.clusters[this.cursor];
+    const b = this.clusters[this.cursor + 1];
+    if (a === undefined || b === undefined) return null;
+    this.cursor += 2;
+    return [a, b];
+  }
+}
+
+export type WorkloadTargets = {
+  /** Clusters `repeat` reads (never written to by the bench). */
+  repeat: readonly number[];
+  /** Clusters `link` adds emails to. */
+  link: readonly number[];
+  merges: MergePool;
+};
+
+/** Makes the requests of each workload. One instance per runtime: new identifiers never repeat. */
+export class Workloads {
+  private fresh = 0;
+  private readonly random: () => number;
+
+  constructor(
+    private readonly targets: WorkloadTargets,
+    seed = 1,
+  ) {
+    this.random = seededRandom(seed);
+  }
+
+  private pick(clusters: readonly number[]): number {
+    return clusters[Math.floor(this.random() * clusters.length)] ?? 0;
+  }
+
+  /** Only identifiers nobody has sent: a new primary. */
+  newContact(): BenchRequest {
+    const n = ++this.fresh;
+    return identify(`n${n}@new.bench`, `+8${String(n).padStart(12, "0")}`);
+  }
+
+  /** Only known identifiers of one cluster (its email, its phone, or both): nothing to write. */
+  repeat(): BenchRequest {
+    const cluster = this.pick(this.targets.repeat);
+    const variant = Math.floor(this.random() * 3);
+    return identify(variant === 1 ? null : clusterEmail(cluster), variant === 0 ? null : clusterPhone(cluster));
+  }
+
+  /** A new email with a cluster's known phone: one secondary inserted. */
+  link(): BenchRequest {
+    const n = ++this.fresh;
+    return identify(`l${n}@link.bench`, clusterPhone(this.pick(this.targets.link)));
+  }
+
+  /** One cluster's email with another's phone: the younger cluster is folded into the older. */
+  merge(): BenchRequest {
+    const pair = this.targets.merges.next();
+    if (!pair) {
+      this.targets.merges.exhausted += 1;
+      return this.newContact();
+    }
+    return identify(clusterEmail(pair[0]), clusterPhone(pair[1]));
+  }
+
+  /** 50% repeat, 30% new, 15% link, 5% merge. */
+  mixed(): BenchRequest {
+    const r = this.random();
+    if (r < 0.5) return this.repeat();
+    if (r < 0.8) return this.newContact();
+    if (r < 0.95) return this.link();
+    return this.merge();
+  }
+
+  /** The request generator of a workload. */
+  generator(name: WorkloadName): () => BenchRequest {
+    switch (name) {
+      case "health":
+        return () => HEALTH;
+      case "new":
+        return () => this.newContact();
+      case "repeat":
+        return () => this.repeat();
+      case "link":
+        return () => this.link();
+      case "merge":
+        return () => this.merge();
+      case "mixed":
+        return () => this.mixed();
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Cell, runStandard } from "../../bench/bench";
+import { type Runtime, startRuntime } from "../../bench/runtime";
+import { EXPECTED_OUTCOME, WORKLOADS } from "../../bench/workloads";
+
+// Keeps `npm run bench` from rotting: every workload runs for a second through the same
+// harness (build, workerd, preload, load, request log), and must succeed throughout.
+// Throughput is not asserted: it depends on the machine and on what else runs on it.
+
+let scratch: string;
+let runtime: Runtime | undefined;
+
+beforeAll(async () => {
+  scratch = await mkdtemp(path.join(os.tmpdir(), "bench-smoke-"));
+  runtime = await startRuntime({ stateDir: path.join(scratch, "state"), buildDir: path.join(scratch, "build") });
+});
+
+afterAll(async () => {
+  await runtime?.stop();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+describe("npm run bench", () => {
+  let cells: Cell[] = [];
+
+  it("runs every workload for a second with no errors", async () => {
+    if (!runtime) throw new Error("the runtime did not start");
+    cells = await runStandard(runtime, {
+      workloads: WORKLOADS,
+      concurrency: [2],
+      warmupMs: 200,
+      durationMs: 1_000,
+      quiet: true,
+    });
+    expect(cells.map((c) => c.workload)).toEqual([...WORKLOADS]);
+    for (const cell of cells) {
+      expect(cell.load.errorsByStatus, cell.workload).toEqual({});
+      expect(cell.load.requests, cell.workload).toBeGreaterThan(0);
+      expect(cell.mergePoolExhausted, cell.workload).toBe(0);
+      if (cell.workload !== "health") expect(cell.ratioToHealth, cell.workload).toBeGreaterThan(0);
+    }
+  });
+
+  it("reads the D1 round trips of each request kind from the Worker's request log", () => {
+    expect(runtime?.log.total).toBeGreaterThan(0);
+    for (const cell of cells) {
+      const expected = EXPECTED_OUTCOME[cell.workload];
+      if (!expected) continue;
+      const usage = cell.usage[expected];
+      expect(usage?.requests, cell.workload).toBeGreaterThan(0);
+      // Each workload does what its name says: nothing else shows up in the log.
+      expect(Object.keys(cell.usage), cell.workload).toEqual([expected]);
+      expect(usage?.d1RoundTrips.min, cell.workload).toBeGreaterThanOrEqual(1);
+    }
+    const mixed = cells.find((c) => c.workload === "mixed");
+    expect(Object.keys(mixed?.usage ?? {}).sort()).toEqual(["created", "linked", "merged", "unchanged"]);
+  });
+});

@@ -1,0 +1,57 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { identifyContact } from "../../src/durable/client";
+import { unique } from "../helpers";
+
+// The D1 work each kind of request costs. In production every round trip is a network
+// hop, so these counts are the latency budget; unlike timings they do not depend on the
+// machine, which is why they are guarded here and only reported by `npm run bench`.
+// Sequential requests: under contention a write may re-read once more inside its object.
+
+let phones = 0;
+/** A phone no other test file sends (storage is per file; the clock separates reruns). */
+const newPhone = () => `+7${Date.now() % 1e9}${String(++phones).padStart(4, "0")}`;
+
+describe("D1 round trips and statements per request kind", () => {
+  it("a new contact: one read in the Worker, one batch in the object", async () => {
+    const result = await identifyContact(env, { email: `${unique("new")}@rt.test`, phoneNumber: newPhone() });
+    expect(result.outcome).toBe("created");
+    expect(result.objectCalls).toBe(1);
+    expect(result.d1).toEqual({ roundTrips: 2, statements: 4 });
+  });
+
+  it("a repeat of known identifiers: one read, nothing else", async () => {
+    const email = `${unique("repeat")}@rt.test`;
+    const phoneNumber = newPhone();
+    await identifyContact(env, { email, phoneNumber });
+    for (const who of [{ email, phoneNumber }, { email }, { phoneNumber }]) {
+      const result = await identifyContact(env, who);
+      expect(result.outcome).toBe("unchanged");
+      expect(result.objectCalls).toBe(0);
+      expect(result.d1).toEqual({ roundTrips: 1, statements: 1 });
+    }
+  });
+
+  it("a link (new email for a known phone): one read, one batch", async () => {
+    const phoneNumber = newPhone();
+    await identifyContact(env, { email: `${unique("first")}@rt.test`, phoneNumber });
+    const result = await identifyContact(env, { email: `${unique("second")}@rt.test`, phoneNumber });
+    expect(result.outcome).toBe("linked");
+    expect(result.objectCalls).toBe(1);
+    expect(result.d1).toEqual({ roundTrips: 2, statements: 4 });
+  });
+
+  it("a merge of two clusters: one read, one batch, whatever the clusters' sizes", async () => {
+    const a = { email: `${unique("a")}@rt.test`, phoneNumber: newPhone() };
+    const b = { email: `${unique("b")}@rt.test`, phoneNumber: newPhone() };
+    await identifyContact(env, a);
+    await identifyContact(env, b);
+    // Grow the younger cluster: re-linking its members must stay one set-based statement.
+    for (let i = 0; i < 5; i++) await identifyContact(env, { email: `${unique("b-more")}@rt.test`, phoneNumber: b.phoneNumber });
+    const result = await identifyContact(env, { email: a.email, phoneNumber: b.phoneNumber });
+    expect(result.outcome).toBe("merged");
+    expect(result.response.secondaryContactIds).toHaveLength(6);
+    expect(result.objectCalls).toBe(1);
+    expect(result.d1).toEqual({ roundTrips: 2, statements: 4 });
+  });
+});
