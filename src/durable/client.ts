@@ -35,7 +35,7 @@ export async function identifyContact(env: Env, who: Identifiers): Promise<Ident
       return { outcome: plan.outcome, response: buildIdentifyResponse(rows), d1, objectCalls };
     }
 
-    let key = ownerKey(rows, who);
+    let key = await ownerKey(rows, who);
     for (let hop = 0; hop < MAX_HOPS; hop++) {
       const owner = key;
       const snapshot = rows;
@@ -52,7 +52,11 @@ export async function identifyContact(env: Env, who: Identifiers): Promise<Ident
       rows = result.rows;
     }
   } catch (err) {
-    console.error(JSON.stringify({ level: "error", message: "storage or coordination failed", error: String(err) }));
+    // Only the innermost cause (D1's or the runtime's own message): drizzle's wrapper
+    // quotes the query's parameters, which are the caller's email and phone.
+    let cause = err;
+    while (cause instanceof Error && cause.cause !== undefined) cause = cause.cause;
+    console.error(JSON.stringify({ level: "error", message: "storage or coordination failed", error: String(cause) }));
     throw serviceUnavailable("Storage is unavailable right now; retry shortly.");
   }
   throw serviceUnavailable("The contact is being changed by many requests at once; retry shortly.");

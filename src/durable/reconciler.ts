@@ -44,7 +44,7 @@ export class ClusterReconciler extends DurableObject<Env> {
         if (isReadOnly(plan)) {
           return { kind: "done", outcome: plan.outcome, response: buildIdentifyResponse(current), d1 };
         }
-        const owner = ownerKey(current, who);
+        const owner = await ownerKey(current, who);
         if (owner !== key) return { kind: "reroute", ownerKey: owner, rows: current, d1 };
         try {
           const stamp = planStamp(current, who, plan.primaryId);
