@@ -1,5 +1,6 @@
 import { type IRequest, Router } from "itty-router";
 import { HttpError, errorResponse } from "./errors";
+import { requireToken } from "./http/auth";
 import { health } from "./routes/health";
 import { identify } from "./routes/identify";
 import { openApi } from "./routes/openapi";
@@ -13,7 +14,14 @@ const onlyAllow = (allow: string) => () => {
   });
 };
 
+/**
+ * The paths open without a token; every other path, served or not, needs one.
+ * The API description holds no personal data, and the public /docs page loads it.
+ */
+const PUBLIC_PATHS = ["/health", "/openapi.json"];
+
 const router = Router<IRequest, [Env, ExecutionContext]>({
+  before: [requireToken(PUBLIC_PATHS)],
   catch: errorResponse,
 });
 

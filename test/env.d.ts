@@ -5,6 +5,12 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
+      /** `simple` of the RATE_LIMITER binding in wrangler.toml (null if it is missing). */
+      TEST_RATE_LIMIT: { limit: number; period: number } | null;
+      /** The tokens of API_TOKENS, by the role tests give them (test/tokens.ts). */
+      TEST_TOKENS: { default: string; rotated: string; rateLimit: string };
+      API_TOKENS: string;
+      LOG_HASH_KEY: string;
     }
   }
 }

@@ -1,12 +1,36 @@
+import { createExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { Contact } from "../src/db/schema";
 import { INVARIANT_VIOLATIONS_SQL, type InvariantViolation } from "../src/db/invariants";
 import type { IdentifyResponse } from "../src/domain/contact";
+import worker from "../src/index";
+import { TEST_TOKEN } from "./tokens";
 
-/** Sends a request through the real Worker entry point (router, Durable Object, D1). */
+/**
+ * A request to the Worker, with `Authorization: Bearer TEST_TOKEN` unless `init`
+ * sets that header itself (to `""` to send none).
+ */
+function testRequest(path: string, init?: RequestInit): Request {
+  const headers = new Headers(init?.headers);
+  if (!headers.has("authorization")) headers.set("authorization", `Bearer ${TEST_TOKEN}`);
+  else if (headers.get("authorization") === "") headers.delete("authorization");
+  return new Request(`https://identity.test${path}`, { ...init, headers });
+}
+
+/** Sends a request through the real Worker entry point (router, Durable Object, D1), as TEST_TOKEN. */
 export function call(path: string, init?: RequestInit): Promise<Response> {
-  return exports.default.fetch(new Request(`https://identity.test${path}`, init));
+  return exports.default.fetch(testRequest(path, init));
+}
+
+/**
+ * Like `call()`, but the Worker sees these bindings replaced: how tests run a
+ * deployment configured differently (no secret, CORS on) on the same storage.
+ */
+export function callWith(overrides: Partial<Env>, path: string, init?: RequestInit): Promise<Response> {
+  // A test request carries no `cf` properties; the handler reads none.
+  const request = testRequest(path, init) as Request<unknown, IncomingRequestCfProperties>;
+  return worker.fetch(request, { ...env, ...overrides }, createExecutionContext());
 }
 
 /** POSTs a JSON body (or a raw string) to /identify. */

@@ -1,0 +1,9 @@
+// Secrets are set with `wrangler secret put` and do not appear in wrangler.toml, so
+// `wrangler types` cannot see them. Optional, because a deployment may lack them:
+// the code that reads them must fail closed (API_TOKENS) or degrade (LOG_HASH_KEY).
+interface Env {
+  /** Comma-separated bearer tokens accepted on every route but /health. */
+  API_TOKENS?: string;
+  /** HMAC key of the `emailHash`/`phoneHash` fields of the request log. */
+  LOG_HASH_KEY?: string;
+}

@@ -1,0 +1,58 @@
+import type { Identifiers } from "../domain/contact";
+import type { Outcome } from "../domain/reconcile";
+
+/** Storage work of one request, as the request log reports it. */
+export type StorageUsage = { d1RoundTrips: number; d1Statements: number; objectCalls: number };
+
+/**
+ * What the request log needs to know about one request, gathered as it goes
+ * through the router. Raw identifiers are kept only so the log can hash them.
+ */
+export type RequestFacts = {
+  requestId: string;
+  startedAt: number;
+  /** The route pattern, or "*" for a path the service does not serve: never the raw path. */
+  route: string;
+  /** What the reconciliation did, `ok`/`preflight` for other successes, else the error code. */
+  outcome: Outcome | string;
+  /** Undefined while unknown: a request that failed in storage cannot say what it did there. */
+  storage: StorageUsage | undefined;
+  identifiers?: Identifiers;
+  /**
+   * The fingerprint of the bearer token that authenticated the request (the first 8
+   * bytes of its SHA-256, in hex): the rate limiter's key and the log's `tokenId`.
+   */
+  caller?: string;
+  /** A short, personal-data-free reason that the status alone does not tell. */
+  detail?: string;
+};
+
+// Keyed by the request object itty-router hands to every hook, so that no field
+// has to be added to the platform's Request type.
+const factsByRequest = new WeakMap<Request, RequestFacts>();
+
+/**
+ * The facts of `request`, created on first use (by the request log's first hook)
+ * with a generated request id and the start time.
+ */
+export function requestFacts(request: Request): RequestFacts {
+  let facts = factsByRequest.get(request);
+  if (!facts) {
+    facts = {
+      requestId: crypto.randomUUID(),
+      startedAt: Date.now(),
+      route: "*",
+      outcome: "ok",
+      // Until a route says otherwise, a request touches no storage.
+      storage: { d1RoundTrips: 0, d1Statements: 0, objectCalls: 0 },
+    };
+    factsByRequest.set(request, facts);
+  }
+  return facts;
+}
+
+/** The path as routed: itty-router ignores trailing slashes, so the checks made before routing do too. */
+export function routedPath(request: Request): string {
+  const path = new URL(request.url).pathname.replace(/\/+$/, "");
+  return path === "" ? "/" : path;
+}
