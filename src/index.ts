@@ -1,6 +1,8 @@
 import { type IRequest, Router } from "itty-router";
 import { HttpError, errorResponse } from "./errors";
 import { requireToken } from "./http/auth";
+import { preflight, withCors } from "./http/cors";
+import { rateLimit } from "./http/rate-limit";
 import { health } from "./routes/health";
 import { identify } from "./routes/identify";
 import { openApi } from "./routes/openapi";
@@ -21,8 +23,9 @@ const onlyAllow = (allow: string) => () => {
 const PUBLIC_PATHS = ["/health", "/openapi.json"];
 
 const router = Router<IRequest, [Env, ExecutionContext]>({
-  before: [requireToken(PUBLIC_PATHS)],
+  before: [preflight, requireToken(PUBLIC_PATHS), rateLimit],
   catch: errorResponse,
+  finally: [withCors],
 });
 
 router
