@@ -3,7 +3,8 @@ export type FieldIssue = { path: string; message: string };
 
 /**
  * The one error the service throws on purpose. Anything else that reaches the
- * router's error handler is unexpected: it is logged and answered as a bare 500.
+ * router's error handler is unexpected: it is answered as a bare 500, and the
+ * request log records what it was.
  */
 export class HttpError extends Error {
   constructor(
@@ -16,6 +17,9 @@ export class HttpError extends Error {
     this.name = "HttpError";
   }
 }
+
+/** The `code` of the 500 answered for anything that is not an HttpError. */
+export const INTERNAL_ERROR = "internal_error";
 
 /** Storage or coordination failed after retries: the caller should try again shortly. */
 export function serviceUnavailable(message: string): HttpError {
@@ -31,9 +35,8 @@ export function errorResponse(err: unknown): Response {
       { status: err.status, headers },
     );
   }
-  console.error(JSON.stringify({ level: "error", message: "unhandled error", error: String(err) }));
   return Response.json(
-    { error: { code: "internal_error", message: "The server failed to handle this request." } },
+    { error: { code: INTERNAL_ERROR, message: "The server failed to handle this request." } },
     { status: 500 },
   );
 }

@@ -3,6 +3,7 @@ import { HttpError, errorResponse } from "./errors";
 import { requireToken } from "./http/auth";
 import { preflight, withCors } from "./http/cors";
 import { rateLimit } from "./http/rate-limit";
+import { beginRequest, logRequest, noteError } from "./http/request-log";
 import { health } from "./routes/health";
 import { identify } from "./routes/identify";
 import { openApi } from "./routes/openapi";
@@ -16,6 +17,8 @@ const onlyAllow = (allow: string) => () => {
   });
 };
 
+/** The paths served, as the request log names them (anything else is logged as "*"). */
+const ROUTES = ["/identify", "/health", "/openapi.json"];
 /**
  * The paths open without a token; every other path, served or not, needs one.
  * The API description holds no personal data, and the public /docs page loads it.
@@ -23,9 +26,12 @@ const onlyAllow = (allow: string) => () => {
 const PUBLIC_PATHS = ["/health", "/openapi.json"];
 
 const router = Router<IRequest, [Env, ExecutionContext]>({
-  before: [preflight, requireToken(PUBLIC_PATHS), rateLimit],
-  catch: errorResponse,
-  finally: [withCors],
+  before: [beginRequest(ROUTES), preflight, requireToken(PUBLIC_PATHS), rateLimit],
+  catch: (err, request) => {
+    noteError(request, err);
+    return errorResponse(err);
+  },
+  finally: [withCors, logRequest],
 });
 
 router

@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { identifyContact } from "../durable/client";
 import { IdentifyRequestSchema } from "../domain/request";
 import { HttpError } from "../errors";
+import { noteIdentified, noteIdentifiers } from "../http/request-log";
 import { readJsonBody } from "./body";
 
 /** `POST /identify`: validate and normalise, reconcile, answer with the cluster. */
@@ -15,6 +16,8 @@ export async function identify(request: Request, env: Env): Promise<Response> {
       })),
     });
   }
-  const { response } = await identifyContact(env, parsed.output);
-  return Response.json(response);
+  noteIdentifiers(request, parsed.output);
+  const identified = await identifyContact(env, parsed.output);
+  noteIdentified(request, identified);
+  return Response.json(identified.response);
 }

@@ -1,0 +1,127 @@
+import type { Identifiers } from "../domain/contact";
+import type { Identified } from "../durable/client";
+import { HttpError, INTERNAL_ERROR } from "../errors";
+import { type RequestFacts, requestFacts, routedPath } from "./context";
+import { withHeaders } from "./response";
+
+export const REQUEST_ID_HEADER = "X-Request-Id";
+
+// A caller's id is echoed only if it cannot smuggle anything into logs or headers.
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/**
+ * Router hook, first of all: stamps the request with its id and start time, and
+ * with its route pattern among `routes` ("*" otherwise), so that even a request
+ * refused before routing is logged under a route and never under its raw path.
+ */
+export function beginRequest(routes: readonly string[]) {
+  return (request: Request): undefined => {
+    const facts = requestFacts(request);
+    const given = request.headers.get(REQUEST_ID_HEADER) ?? "";
+    if (SANE_REQUEST_ID.test(given)) facts.requestId = given;
+    const path = routedPath(request);
+    facts.route = routes.includes(path) ? path : "*";
+    return undefined;
+  };
+}
+
+/** Records the identifiers a request carries, for the keyed hashes of the log line. */
+export function noteIdentifiers(request: Request, identifiers: Identifiers): void {
+  const facts = requestFacts(request);
+  facts.identifiers = identifiers;
+  // From here on the request works in storage; until it says what it did, that is unknown.
+  facts.storage = undefined;
+}
+
+/** Records what a reconciliation did and what it cost in storage. */
+export function noteIdentified(request: Request, result: Identified): void {
+  const facts = requestFacts(request);
+  facts.outcome = result.outcome;
+  facts.storage = {
+    d1RoundTrips: result.d1.roundTrips,
+    d1Statements: result.d1.statements,
+    objectCalls: result.objectCalls,
+  };
+}
+
+// Error messages can quote input (a parser showing the text it choked on): mask
+// anything shaped like an email or a phone before it reaches the log.
+const EMAIL_LIKE = /[^\s"'<>@]*@[^\s"'<>@]*/g;
+const DIGIT_RUN = /\+?\d[\d ().-]{1,}\d/g;
+const MAX_DETAIL = 200;
+
+/** Masks email- and phone-shaped text and bounds the length: what an error may put in a log line. */
+export function redact(text: string): string {
+  return text.replace(EMAIL_LIKE, "<email>").replace(DIGIT_RUN, "<digits>").slice(0, MAX_DETAIL);
+}
+
+/** Router `catch` companion: records the error code as the outcome, and what an unexpected error was. */
+export function noteError(request: Request, err: unknown): void {
+  const facts = requestFacts(request);
+  if (err instanceof HttpError) {
+    facts.outcome = err.code;
+    return;
+  }
+  facts.outcome = INTERNAL_ERROR;
+  facts.detail = redact(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+}
+
+const encoder = new TextEncoder();
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+
+/**
+ * HMAC-SHA-256 of `kind:value` under `secret`, as 32 hex digits: equal identifiers
+ * get equal hashes, so log lines can be correlated without holding the identifier.
+ */
+export async function keyedHash(secret: string, kind: string, value: string): Promise<string> {
+  let key = hmacKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    hmacKeys.set(secret, key);
+  }
+  const mac = await crypto.subtle.sign("HMAC", await key, encoder.encode(`${kind}:${value}`));
+  return [...new Uint8Array(mac, 0, 16)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+type IdentifierHashes = { emailHash?: string; phoneHash?: string };
+
+async function identifierHashes(facts: RequestFacts, secret: string | undefined): Promise<IdentifierHashes> {
+  // Without a key there is no safe way to correlate: the identifiers are left out.
+  if (!facts.identifiers || !secret) return {};
+  const { email, phoneNumber } = facts.identifiers;
+  try {
+    return {
+      ...(email === undefined ? {} : { emailHash: await keyedHash(secret, "email", email) }),
+      ...(phoneNumber === undefined ? {} : { phoneHash: await keyedHash(secret, "phone", phoneNumber) }),
+    };
+  } catch {
+    // The line must still be written; it just cannot be correlated.
+    facts.detail ??= "log_hash_failed";
+    return {};
+  }
+}
+
+/**
+ * Router `finally` hook, last of all: writes the request's one JSON log line to
+ * stdout (benchmarks parse it) and returns the answer with its `X-Request-Id`.
+ * The line holds no email, phone, token or raw path: only keyed hashes of the identifiers
+ * when `LOG_HASH_KEY` is set, and the token's fingerprint.
+ */
+export async function logRequest(response: Response, request: Request, env: Env): Promise<Response> {
+  const facts = requestFacts(request);
+  const line = {
+    requestId: facts.requestId,
+    method: request.method,
+    route: facts.route,
+    status: response.status,
+    durationMs: Date.now() - facts.startedAt,
+    outcome: facts.outcome,
+    ...facts.storage,
+    // Which token was used, so a rotation can tell when the old one has gone quiet.
+    ...(facts.caller === undefined ? {} : { tokenId: facts.caller }),
+    ...(await identifierHashes(facts, env.LOG_HASH_KEY)),
+    ...(facts.detail === undefined ? {} : { detail: facts.detail }),
+  };
+  console.log(JSON.stringify(line));
+  return withHeaders(response, (headers) => headers.set(REQUEST_ID_HEADER, facts.requestId));
+}
