@@ -1,3 +1,4 @@
+import { type CpuSample, otherCores, ownCores, sampleCpu } from "./cpu";
 import { Dataset, clusterEmail, clusterPhone, progressBar } from "./dataset";
 import { type LoadResult, runLoad } from "./load";
 import { type QueryPlan, explainStatements, fullScans } from "./plans";
@@ -20,6 +21,11 @@ export type Cell = {
   usage: UsageByOutcome;
   /** Merge requests that found no unmerged pair left (sent as `new`). */
   mergePoolExhausted: number;
+  /**
+   * Cores kept busy during the measured window by this process tree (load generator +
+   * workerd) and by everything else on the machine (null where /proc is missing).
+   */
+  cpu: { ownCores: number | null; otherCores: number | null };
 };
 
 export type Timing = { warmupMs: number; durationMs: number };
@@ -49,6 +55,11 @@ export async function runCell(
 ): Promise<Cell> {
   runtime.log.take(); // lines from before this cell (preloads log nothing, but be sure)
   const exhaustedBefore = merges.exhausted;
+  // CPU readings at the edges of the measured window (warm-up and drain excluded).
+  let windowStart: CpuSample | null = null;
+  let windowEnd: CpuSample | null = null;
+  const startTimer = setTimeout(() => (windowStart = sampleCpu()), timing.warmupMs);
+  const endTimer = setTimeout(() => (windowEnd = sampleCpu()), timing.warmupMs + timing.durationMs);
   const load = await runLoad({
     url: runtime.url,
     concurrency,
@@ -56,6 +67,9 @@ export async function runCell(
     durationMs: timing.durationMs,
     headers: BENCH_HEADERS,
     next: workloads.generator(workload),
+  }).finally(() => {
+    clearTimeout(startTimer);
+    clearTimeout(endTimer);
   });
   await runtime.log.settle(load.sent);
   return {
@@ -67,6 +81,7 @@ export async function runCell(
     ratioToHealth: null,
     usage: runtime.log.take(),
     mergePoolExhausted: merges.exhausted - exhaustedBefore,
+    cpu: { ownCores: ownCores(windowStart, windowEnd), otherCores: otherCores(windowStart, windowEnd) },
   };
 }
 

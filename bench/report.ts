@@ -66,12 +66,34 @@ function perRequest(usage: UsageByOutcome): { roundTrips: string; statements: st
   };
 }
 
+/**
+ * CPU time per request of our process tree (workerd and the load generator), in ms: a
+ * cost that, unlike requests/s, does not depend on how many cores were free.
+ */
+function cpuPerRequest(cell: Cell): string {
+  const { ownCores } = cell.cpu;
+  const rps = cell.load.requestsPerSecond;
+  return ownCores === null || rps === 0 ? "-" : fixed((ownCores / rps) * 1000, 2);
+}
+
+/** Cores that other processes used during the window. */
+function othersCores(cell: Cell): string {
+  return cell.cpu.otherCores === null ? "-" : fixed(cell.cpu.otherCores, 2);
+}
+
+/** Other processes busier than this during a cell make its figures suspect. */
+export const NOISY_OTHER_CORES = 0.15;
+
 /** One line per cell, printed as the run goes. */
 export function cellLine(cell: Cell): string {
   const { load } = cell;
   const ratio = cell.ratioToHealth === null ? "" : ` (${fixed(cell.ratioToHealth, 2)}x health)`;
   const rows = cell.size > 0 ? ` rows=${cell.tableRows.toLocaleString("en-US")}` : "";
-  return `${cell.workload.padEnd(7)} c=${String(cell.concurrency).padEnd(3)}${rows} ${fixed(load.requestsPerSecond, 0)} req/s${ratio}, p50 ${fixed(load.latencyMs.p50, 2)} ms, p99 ${fixed(load.latencyMs.p99, 2)} ms, errors ${load.errors}`;
+  const noisy =
+    cell.cpu.otherCores !== null && cell.cpu.otherCores > NOISY_OTHER_CORES
+      ? ` [other processes used ${fixed(cell.cpu.otherCores, 2)} cores: noisy]`
+      : "";
+  return `${cell.workload.padEnd(7)} c=${String(cell.concurrency).padEnd(3)}${rows} ${fixed(load.requestsPerSecond, 0)} req/s${ratio}, p50 ${fixed(load.latencyMs.p50, 2)} ms, p99 ${fixed(load.latencyMs.p99, 2)} ms, errors ${load.errors}${noisy}`;
 }
 
 /** The results table: throughput, ratio to health, latency, errors and D1 work per request. */
@@ -88,6 +110,8 @@ export function cellsTable(cells: readonly Cell[], withRows = false): string {
     "D1 round trips/req",
     "D1 stmts/req",
     "DO calls/req",
+    "CPU ms/req",
+    "others' cores",
   ];
   const rows = cells.map((cell) => {
     const usage = perRequest(cell.usage);
@@ -103,6 +127,8 @@ export function cellsTable(cells: readonly Cell[], withRows = false): string {
       usage.roundTrips,
       usage.statements,
       usage.objectCalls,
+      cpuPerRequest(cell),
+      othersCores(cell),
     ];
   });
   return table(header, rows);
