@@ -3,38 +3,66 @@ import { HttpError } from "../errors";
 /** CONTRACT.md: a body larger than this is answered 413 before it is parsed. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
+/** Arrays and objects nested deeper than this are refused before `JSON.parse` sees them. */
+export const MAX_JSON_DEPTH = 32;
+
 const tooLarge = () =>
   new HttpError(413, "payload_too_large", `The request body must be at most ${MAX_BODY_BYTES} bytes.`);
 
+/** Reads at most MAX_BODY_BYTES, counting bytes as they stream in, whatever `Content-Length` says. */
+async function readBytes(body: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const bytes = new Uint8Array(MAX_BODY_BYTES);
+  let length = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const chunk = await reader.read();
+    if (chunk.done) return bytes.subarray(0, length);
+    if (length + chunk.value.byteLength > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    bytes.set(chunk.value, length);
+    length += chunk.value.byteLength;
+  }
+}
+
 /**
- * Reads a JSON body of at most MAX_BODY_BYTES. Counts bytes as they stream in,
- * so a body sent without `Content-Length` cannot exhaust memory either.
+ * The deepest nesting of arrays and objects in JSON text, brackets inside strings
+ * excepted. A linear scan with a counter, so hostile input cannot exhaust the stack.
+ */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: the next character is escaped, even a quote
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
+}
+
+/**
+ * Reads a JSON body: at most MAX_BODY_BYTES (413, also when streamed without
+ * `Content-Length`), valid UTF-8, nested at most MAX_JSON_DEPTH deep, valid JSON (400).
  */
 export async function readJsonBody(request: Request): Promise<unknown> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > MAX_BODY_BYTES) throw tooLarge();
-
-  const bytes = new Uint8Array(MAX_BODY_BYTES);
-  let length = 0;
-  if (request.body) {
-    const reader = request.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (length + value.byteLength > MAX_BODY_BYTES) {
-        await reader.cancel();
-        throw tooLarge();
-      }
-      bytes.set(value, length);
-      length += value.byteLength;
-    }
-  }
+  const bytes = request.body ? await readBytes(request.body) : new Uint8Array();
 
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes.subarray(0, length));
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw new HttpError(400, "invalid_body", "The request body is not valid UTF-8.");
+  }
+  if (jsonDepth(text) > MAX_JSON_DEPTH) {
+    throw new HttpError(400, "invalid_json", `The request body must not nest deeper than ${MAX_JSON_DEPTH} levels.`);
   }
   try {
     return JSON.parse(text);
