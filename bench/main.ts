@@ -3,6 +3,7 @@
  * API, local D1, the real Durable Objects), runs the workloads, prints a table,
  * writes JSON, and stops what it started. See BENCHMARKS.md.
  */
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { type Cell, runScale, runStandard } from "./bench";
@@ -12,10 +13,15 @@ import { measureFloors } from "./floors";
 import {
   type Goal,
   NOISY_OTHER_CORES,
+  type Table,
   cellLine,
   cellsTable,
+  describe,
   describeMachine,
   goalsTable,
+  loadTable,
+  renderMarkdown,
+  renderText,
   roundTripGoals,
   scaleGoals,
   throughputGoals,
@@ -82,9 +88,7 @@ async function main(): Promise<void> {
   }
 
   const machine = describeMachine();
-  console.log(
-    `machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB; node ${machine.node}, workerd ${machine.workerd}, miniflare ${machine.miniflare}, wrangler ${machine.wrangler}`,
-  );
+  console.log(`machine: ${describe(machine)}`);
   console.log("building the Worker (wrangler deploy --dry-run) and starting workerd...");
   const waitQuietS = Number(values["wait-quiet"]);
   if (waitQuietS > 0) {
@@ -120,6 +124,15 @@ async function main(): Promise<void> {
       : undefined;
 
     const onCell = (cell: Cell) => console.log(cellLine(cell));
+    // Each section goes to the terminal as text and to <out>.md as Markdown (for BENCHMARKS.md).
+    const markdown: string[] = [`Run of ${startedAt}: ${describe(machine)}; ${timing.durationMs / 1000} s per cell after ${timing.warmupMs / 1000} s warm-up; state in ${stateDir}.`];
+    const section = (title: string, table: Table) => {
+      console.log(`\n${title}\n${renderText(table)}`);
+      markdown.push(`#### ${title}\n\n${renderMarkdown(table)}`);
+    };
+    if (comparison) section("GET /health by local runtime", loadTable("runtime", comparison.map((c) => ({ ...c, name: c.runtime }))));
+    if (floors) section("floors: one operation on a bare Worker", loadTable("operation", floors.map((f) => ({ ...f, name: f.operation }))));
+
     let cells: Cell[];
     let extra: Record<string, unknown> = {};
     const goals: Goal[] = [];
@@ -127,9 +140,10 @@ async function main(): Promise<void> {
       const scale = await runScale(runtime, { ...timing, sizes: numbers(values.sizes, "sizes"), concurrency, onCell });
       cells = scale.cells;
       extra = { plans: scale.plans, fullScans: scale.fullScans };
-      console.log(`\n${cellsTable(cells, true)}`);
-      console.log("\nquery plans on the largest table:");
-      for (const plan of scale.plans) console.log(`  ${plan.name}\n${plan.plan.map((s) => `    ${s}`).join("\n")}`);
+      section("results by table size", cellsTable(cells, true));
+      const plans = scale.plans.map((plan) => `${plan.name}\n${plan.plan.map((step) => `  ${step}`).join("\n")}`).join("\n");
+      console.log(`\nquery plans on the largest table:\n${plans}`);
+      markdown.push(`#### query plans on the largest table\n\n\`\`\`\n${plans}\n\`\`\``);
       goals.push(...scaleGoals(cells), {
         goal: "no full scan of contacts on a request path",
         actual: scale.fullScans.length === 0 ? "none" : scale.fullScans.join("; "),
@@ -137,22 +151,22 @@ async function main(): Promise<void> {
       });
     } else {
       cells = await runStandard(runtime, { ...timing, workloads: workloads as WorkloadName[], concurrency, onCell });
-      console.log(`\n${cellsTable(cells)}`);
+      section("results", cellsTable(cells));
     }
     const usage = usageOf(cells);
     const sequential = usageOf(cells.filter((c) => c.concurrency === 1));
     if (runtime.log.total === 0) {
       console.log("\nD1 round trips: the Worker logged no request lines, so none could be counted.");
     } else {
-      console.log(`\nD1 work per request kind, all concurrencies:\n${usageTable(usage)}`);
-      console.log(`\nat concurrency 1:\n${usageTable(sequential)}`);
+      section("D1 work per request kind, all concurrencies", usageTable(usage));
+      section("D1 work per request kind, concurrency 1", usageTable(sequential));
     }
     goals.push(
       ...throughputGoals(cells),
       ...roundTripGoals(sequential, "concurrency 1"),
       ...roundTripGoals(usage, "all concurrencies"),
     );
-    console.log(`\ngoals:\n${goalsTable(goals)}`);
+    section("goals", goalsTable(goals));
     if (runtime.log.errors.length > 0) console.log(`\nWorker errors (first ${runtime.log.errors.length}):\n${runtime.log.errors.join("\n")}`);
 
     const file = await writeJson(values.out ?? (values.scale ? "bench/results/scale.json" : "bench/results/latest.json"), {
@@ -167,7 +181,8 @@ async function main(): Promise<void> {
       floors,
       ...extra,
     });
-    console.log(`\nwrote ${file}`);
+    await writeFile(file.replace(/\.json$/, "") + ".md", `${markdown.join("\n\n")}\n`);
+    console.log(`\nwrote ${file} and its .md`);
   } finally {
     await runtime.stop();
   }

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Cell } from "./bench";
+import type { LoadResult } from "./load";
 import { type UsageByOutcome, mergeUsage } from "./request-log";
 import { ROOT } from "./runtime";
 
@@ -42,13 +43,26 @@ export function describeMachine(): Machine {
   };
 }
 
+/** The machine in one line. */
+export function describe(machine: Machine): string {
+  return `${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}; node ${machine.node}, workerd ${machine.workerd}, miniflare ${machine.miniflare}, wrangler ${machine.wrangler}`;
+}
+
 const fixed = (value: number, digits: number) => value.toFixed(digits);
 
-function table(header: string[], rows: string[][]): string {
+/** A table, rendered as aligned text for the terminal and as Markdown for BENCHMARKS.md. */
+export type Table = { header: string[]; rows: string[][]; /** Leading columns aligned left. */ left: number };
+
+export function renderText({ header, rows, left }: Table): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
+    cells.map((c, i) => (i < left ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ").trimEnd();
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+export function renderMarkdown({ header, rows, left }: Table): string {
+  const line = (cells: string[]) => `| ${cells.map((c) => c.replaceAll("|", "\\|")).join(" | ")} |`;
+  return [line(header), `|${header.map((_, i) => (i < left ? " --- " : " ---: ")).join("|")}|`, ...rows.map(line)].join("\n");
 }
 
 /** Per-request means over every outcome of a cell's usage ("-" when nothing was logged). */
@@ -97,7 +111,7 @@ export function cellLine(cell: Cell): string {
 }
 
 /** The results table: throughput, ratio to health, latency, errors and D1 work per request. */
-export function cellsTable(cells: readonly Cell[], withRows = false): string {
+export function cellsTable(cells: readonly Cell[], withRows = false): Table {
   const header = [
     "workload",
     "conc",
@@ -131,7 +145,7 @@ export function cellsTable(cells: readonly Cell[], withRows = false): string {
       othersCores(cell),
     ];
   });
-  return table(header, rows);
+  return { header, rows, left: 2 };
 }
 
 /** D1 work per outcome over the given cells. */
@@ -140,7 +154,7 @@ export function usageOf(cells: readonly Cell[]): UsageByOutcome {
 }
 
 /** Round trips, statements and object calls per request kind (outcome), min/mean/max. */
-export function usageTable(usage: UsageByOutcome): string {
+export function usageTable(usage: UsageByOutcome): Table {
   const spread = (s: { min: number; mean: number; max: number }) =>
     s.min === s.max ? String(s.min) : `${s.min}..${s.max} (mean ${fixed(s.mean, 2)})`;
   const order = ["unchanged", "created", "linked", "merged"];
@@ -149,14 +163,15 @@ export function usageTable(usage: UsageByOutcome): string {
     const ib = order.indexOf(b);
     return (ia < 0 ? order.length : ia) - (ib < 0 ? order.length : ib) || a.localeCompare(b);
   });
-  return table(
-    ["outcome", "requests", "D1 round trips", "D1 statements", "DO calls"],
-    outcomes.map((outcome) => {
+  return {
+    header: ["outcome", "requests", "D1 round trips", "D1 statements", "DO calls"],
+    rows: outcomes.map((outcome) => {
       const u = usage[outcome];
       if (!u) return [outcome, "0", "-", "-", "-"];
       return [outcome, String(u.requests), spread(u.d1RoundTrips), spread(u.d1Statements), spread(u.objectCalls)];
     }),
-  );
+    left: 1,
+  };
 }
 
 /** A goal of the issue, checked against this run's figures. */
@@ -182,11 +197,12 @@ export function throughputGoals(cells: readonly Cell[]): Goal[] {
   return goals;
 }
 
-/** Round-trip goals: 1 for a request that changes nothing, at most 2 for a write. */
+/** Round-trip goals: 1 for a request that changes nothing, at most 2 for a write (kinds seen only). */
 export function roundTripGoals(usage: UsageByOutcome, label: string): Goal[] {
   const goals: Goal[] = [];
   const check = (outcome: string, limit: number) => {
     const u = usage[outcome];
+    if (!u) return;
     goals.push({
       goal: `${outcome}: <= ${limit} D1 round trip${limit === 1 ? "" : "s"} (${label})`,
       actual: u ? `max ${u.d1RoundTrips.max}, mean ${fixed(u.d1RoundTrips.mean, 2)} over ${u.requests}` : "not logged",
@@ -218,11 +234,28 @@ export function scaleGoals(cells: readonly Cell[]): Goal[] {
   return goals;
 }
 
-export function goalsTable(goals: readonly Goal[]): string {
-  return table(
-    ["goal", "actual", "met"],
-    goals.map((g) => [g.goal, g.actual, g.met === null ? "n/a" : g.met ? "yes" : "NO"]),
-  );
+export function goalsTable(goals: readonly Goal[]): Table {
+  return {
+    header: ["goal", "actual", "met"],
+    rows: goals.map((g) => [g.goal, g.actual, g.met === null ? "n/a" : g.met ? "yes" : "NO"]),
+    left: 3,
+  };
+}
+
+/** One row per measured load of a fixed request (floors, runtime comparison). */
+export function loadTable(label: string, entries: readonly { name: string; concurrency: number; result: LoadResult }[]): Table {
+  return {
+    header: [label, "conc", "req/s", "p50 ms", "p99 ms", "errors"],
+    rows: entries.map((e) => [
+      e.name,
+      String(e.concurrency),
+      fixed(e.result.requestsPerSecond, 0),
+      fixed(e.result.latencyMs.p50, 2),
+      fixed(e.result.latencyMs.p99, 2),
+      String(e.result.errors),
+    ]),
+    left: 2,
+  };
 }
 
 /** Writes the run as JSON (creating the directory), returning the path written. */
