@@ -1,4 +1,4 @@
-import { type SQL, and, eq, inArray, isNull, or, sql } from "drizzle-orm";
+import { DrizzleQueryError, type SQL, and, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { ContactRow, Identifiers } from "../domain/contact";
@@ -63,7 +63,11 @@ function touchedClusters(db: Database, who: Identifiers) {
  * cost depends on the clusters' size, not the table's.
  */
 export async function readTouchedClusters(db: Database, who: Identifiers): Promise<ContactRow[]> {
-  return touchedClusters(db, who);
+  try {
+    return await touchedClusters(db, who);
+  } catch (err) {
+    throw withoutParameters(err);
+  }
 }
 
 /**
@@ -163,8 +167,16 @@ export async function commitPlan(
     return results[results.length - 1] as ContactRow[];
   } catch (err) {
     if (isGuardAbort(err)) throw new ClusterChangedError();
-    throw err;
+    throw withoutParameters(err);
   }
+}
+
+/**
+ * D1's own error in place of drizzle's wrapper, whose message quotes the query's
+ * parameters: the caller's email and phone must not reach logs or traces.
+ */
+function withoutParameters(err: unknown): unknown {
+  return err instanceof DrizzleQueryError && err.cause instanceof Error ? err.cause : err;
 }
 
 function isGuardAbort(err: unknown): boolean {

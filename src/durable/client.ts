@@ -52,11 +52,9 @@ export async function identifyContact(env: Env, who: Identifiers): Promise<Ident
       rows = result.rows;
     }
   } catch (err) {
-    // Only the innermost cause (D1's or the runtime's own message): drizzle's wrapper
-    // quotes the query's parameters, which are the caller's email and phone.
-    let cause = err;
-    while (cause instanceof Error && cause.cause !== undefined) cause = cause.cause;
-    console.error(JSON.stringify({ level: "error", message: "storage or coordination failed", error: String(cause) }));
+    // src/db has already replaced drizzle's wrapper (which quotes the caller's email and
+    // phone) with D1's own error, so the message is safe to log.
+    console.error(JSON.stringify({ level: "error", message: "storage or coordination failed", error: String(err) }));
     throw serviceUnavailable("Storage is unavailable right now; retry shortly.");
   }
   throw serviceUnavailable("The contact is being changed by many requests at once; retry shortly.");
