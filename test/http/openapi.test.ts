@@ -1,0 +1,234 @@
+import { type Schema, Validator } from "@cfworker/json-schema";
+import { env } from "cloudflare:workers";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { MAX_BODY_BYTES } from "../../src/routes/body";
+import { call, callWith, postIdentify, unique } from "../helpers";
+
+// The contract test: what the Worker really answers, successes and every error, must
+// validate against the document it serves at /openapi.json.
+
+const DOC_ID = "https://identity.test/openapi.json";
+
+// Just the parts of an OpenAPI 3.1 document this test reads (openapi-types' 3.1 types do not
+// compose: several of its objects still nest their 3.0 counterparts).
+type Ref = { $ref: string };
+type Resolvable<T> = T | Ref;
+type Media = { schema?: Resolvable<Schema>; examples?: Record<string, Resolvable<{ value?: unknown }>> };
+type Header = { required?: boolean };
+type ResponseSpec = { headers?: Record<string, Resolvable<Header>>; content?: Record<string, Media> };
+type Operation = {
+  security?: unknown[];
+  requestBody?: Resolvable<{ content: Record<string, Media> }>;
+  responses: Record<string, Resolvable<ResponseSpec>>;
+};
+type Document = {
+  security?: unknown[];
+  paths: Record<string, Record<string, Operation>>;
+  components: { responses: Record<string, Resolvable<ResponseSpec>>; securitySchemes: Record<string, unknown> };
+};
+
+let doc: Document;
+
+beforeAll(async () => {
+  const res = await call("/openapi.json");
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+  doc = await res.json<Document>();
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** Follows a local `#/components/...` reference inside the document. */
+function resolve<T extends object>(node: Resolvable<T>): T {
+  if (!("$ref" in node)) return node;
+  let target: unknown = doc;
+  for (const key of node.$ref.replace(/^#\//, "").split("/")) {
+    target = (target as Record<string, unknown>)[key];
+    if (target === undefined) throw new Error(`unresolvable ${node.$ref}`);
+  }
+  return target as T;
+}
+
+/**
+ * A JSON Schema 2020-12 validator for one schema of the document; its `#/components/...`
+ * references resolve inside the whole document, registered under its own id.
+ */
+function validatorFor(schema: Resolvable<Schema>): Validator {
+  const validator = new Validator("$ref" in schema ? { $ref: `${DOC_ID}${schema.$ref}` } : schema, "2020-12", false);
+  validator.addSchema(doc as Schema, DOC_ID);
+  return validator;
+}
+
+function expectValid(schema: Resolvable<Schema>, value: unknown, what: string): void {
+  const { valid, errors } = validatorFor(schema).validate(value);
+  expect(valid, `${what}: ${JSON.stringify(errors, null, 1)}`).toBe(true);
+}
+
+/**
+ * The response the document declares for this operation and status. 404 and 405 belong to
+ * no operation (an unknown path, a method a path does not have): the document declares them
+ * once, as components.responses.NotFound and MethodNotAllowed.
+ */
+function declaredResponse(method: string, path: string, status: number): ResponseSpec {
+  const { NotFound, MethodNotAllowed } = doc.components.responses;
+  const named = status === 404 ? NotFound : status === 405 ? MethodNotAllowed : undefined;
+  if (named) return resolve(named);
+  const declared = doc.paths[path]?.[method.toLowerCase()]?.responses[String(status)];
+  if (!declared) throw new Error(`the document declares no ${status} for ${method} ${path}`);
+  return resolve(declared);
+}
+
+/** Holds a real response to the document: status, declared headers, media type and body. */
+async function expectDocumented(method: string, path: string, res: Response): Promise<unknown> {
+  const declared = declaredResponse(method, path, res.status);
+  for (const [name, header] of Object.entries(declared.headers ?? {})) {
+    if (resolve(header).required) expect(res.headers.get(name), `${res.status} header ${name}`).not.toBeNull();
+  }
+  const text = await res.text();
+  const media = declared.content?.["application/json"];
+  if (!media) {
+    expect(text, `${method} ${path} ${res.status} declares no body`).toBe("");
+    return undefined;
+  }
+  expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+  const body: unknown = JSON.parse(text);
+  expectValid(media.schema ?? {}, body, `${method} ${path} ${res.status}`);
+  return body;
+}
+
+const post = (body: BodyInit) =>
+  call("/identify", { method: "POST", headers: { "content-type": "application/json" }, body });
+
+describe("what the Worker answers validates against /openapi.json", () => {
+  it("200 from POST /identify", async () => {
+    const res = await postIdentify({ email: `${unique("spec")}@example.com`, phoneNumber: "+1 (555) 010-0000" });
+    expect(res.status).toBe(200);
+    await expectDocumented("POST", "/identify", res);
+  });
+
+  it("200 from GET and HEAD /health, and GET /openapi.json, all without a token", async () => {
+    const anonymous = { headers: { authorization: "" } };
+    await expectDocumented("GET", "/health", await call("/health", anonymous));
+    await expectDocumented("HEAD", "/health", await call("/health", { ...anonymous, method: "HEAD" }));
+    await expectDocumented("GET", "/openapi.json", await call("/openapi.json", anonymous));
+  });
+
+  it.each([
+    ["invalid_request", JSON.stringify({ email: "not-an-email" })],
+    ["invalid_request", JSON.stringify({ email: " ", phoneNumber: null })],
+    ["invalid_request", JSON.stringify(["a list"])],
+    ["invalid_json", "{ nope"],
+    ["invalid_body", new Uint8Array([0x7b, 0xff, 0x7d])],
+  ])("400 %s", async (code, body) => {
+    const res = await post(body);
+    expect(res.status).toBe(400);
+    expect(await expectDocumented("POST", "/identify", res)).toMatchObject({ error: { code } });
+  });
+
+  it("413 for a body over the limit", async () => {
+    const res = await post(JSON.stringify({ email: "a@b.co", padding: "x".repeat(MAX_BODY_BYTES) }));
+    expect(res.status).toBe(413);
+    await expectDocumented("POST", "/identify", res);
+  });
+
+  it("404 for an unknown path, 405 for a known path with another method", async () => {
+    const notFound = await call("/nowhere");
+    expect(notFound.status).toBe(404);
+    await expectDocumented("GET", "/nowhere", notFound);
+
+    for (const [method, path] of [
+      ["GET", "/identify"],
+      ["POST", "/health"],
+      ["DELETE", "/openapi.json"],
+    ] as const) {
+      const res = await call(path, { method });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      await expectDocumented(method, path, res);
+    }
+  });
+
+  it("401 without a token, or with an unknown one", async () => {
+    for (const authorization of ["", "Bearer not-a-configured-token"]) {
+      const res = await call("/identify", { method: "POST", headers: { authorization }, body: "{}" });
+      expect(res.status).toBe(401);
+      await expectDocumented("POST", "/identify", res);
+    }
+  });
+
+  // The failures below are provoked the way test/http/faults.test.ts does it, through the
+  // bindings, so that each answer is the Worker's own, headers and all.
+  it("429 when the token's budget is spent", async () => {
+    const spent: RateLimit = { limit: async () => ({ success: false }) };
+    const res = await callWith({ RATE_LIMITER: spent }, "/identify", {
+      method: "POST",
+      body: JSON.stringify({ email: `${unique("limited")}@example.com` }),
+    });
+    expect(res.status).toBe(429);
+    await expectDocumented("POST", "/identify", res);
+  });
+
+  it("503 when storage fails", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    vi.spyOn(env.DB, "prepare").mockImplementation(() => {
+      throw new Error("D1 is down");
+    });
+    const res = await postIdentify({ email: `${unique("down")}@example.com` });
+    expect(res.status).toBe(503);
+    await expectDocumented("POST", "/identify", res);
+  });
+
+  it("500 for anything unexpected (here, a secret that throws when read)", async () => {
+    const tokens = Object.getOwnPropertyDescriptor(env, "API_TOKENS");
+    if (!tokens) throw new Error("the tests run without API_TOKENS");
+    Object.defineProperty(env, "API_TOKENS", {
+      configurable: true,
+      get() {
+        throw new Error("a bug outside the storage path");
+      },
+    });
+    try {
+      const res = await postIdentify({ email: `${unique("bug")}@example.com` });
+      expect(res.status).toBe(500);
+      await expectDocumented("POST", "/identify", res);
+    } finally {
+      Object.defineProperty(env, "API_TOKENS", tokens);
+    }
+  });
+});
+
+describe("the document's own examples", () => {
+  const operations = () => Object.values(doc.paths).flatMap((item) => Object.values(item));
+
+  it("validate against the schemas next to them", () => {
+    const bodies = [
+      ...operations().flatMap((op) => (op.requestBody ? [resolve(op.requestBody)] : [])),
+      ...operations().flatMap((op) => Object.values(op.responses).map(resolve)),
+      ...Object.values(doc.components.responses).map(resolve),
+    ];
+    let checked = 0;
+    for (const body of bodies) {
+      for (const media of Object.values(body.content ?? {})) {
+        for (const [name, example] of Object.entries(media.examples ?? {})) {
+          expectValid(media.schema ?? {}, resolve(example).value, `example ${name}`);
+          checked += 1;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(10);
+  });
+});
+
+describe("the document covers", () => {
+  it("every route, the bearer scheme, and every error status", () => {
+    expect(Object.keys(doc.paths).sort()).toEqual(["/docs", "/health", "/identify", "/openapi.json"]);
+    expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(doc.security).toEqual([{ bearerAuth: [] }]);
+    const identify = doc.paths["/identify"]?.post;
+    expect(Object.keys(identify?.responses ?? {}).sort()).toEqual(["200", "400", "401", "413", "429", "500", "503"]);
+    for (const path of ["/health", "/openapi.json", "/docs"]) {
+      expect(doc.paths[path]?.get?.security, path).toEqual([]);
+    }
+  });
+});
