@@ -1,6 +1,7 @@
 import { toJsonSchemaDefs } from "@valibot/to-json-schema";
 import type { OpenAPIV3_1 } from "openapi-types";
 import { IdentifyRequestSchema } from "../domain/request";
+import { INTERNAL_ERROR } from "../errors";
 import { MAX_BODY_BYTES } from "../routes/body";
 import { identifyExamples, INVALID_REQUEST } from "./examples";
 import {
@@ -136,7 +137,7 @@ const RESPONSES = {
     ["Retry-After"],
   ),
   InternalError: errorResponse("InternalError", "An unexpected failure.", {
-    internalError: { code: "internal_error", message: "The server failed to handle this request." },
+    internalError: { code: INTERNAL_ERROR, message: "The server failed to handle this request." },
   }),
   ServiceUnavailable: errorResponse(
     "ServiceUnavailableError",
@@ -153,7 +154,7 @@ const responseRef = (name: ResponseName): OpenAPIV3_1.ReferenceObject => ({
   $ref: `#/components/responses/${name}`,
 });
 
-/** What every operation behind the bearer token can also answer. */
+/** What any operation behind the bearer token may answer besides its own: refused, limited, or broken. */
 const AUTHENTICATED_ERRORS = {
   "401": responseRef("Unauthorized"),
   "429": responseRef("RateLimited"),

@@ -1,13 +1,13 @@
 import * as v from "valibot";
 import type { IdentifyResponse } from "../domain/contact";
-import type { FieldIssue } from "../errors";
+import { type FieldIssue, INTERNAL_ERROR } from "../errors";
 
 // The shapes the Worker answers with, in valibot so that the OpenAPI document derives
 // their JSON Schema the same way it derives the request's. The code builds these bodies
-// from plain types; each schema `satisfies` the type it describes, so a field added to or
-// dropped from that type no longer compiles here, and the contract test
-// (test/http/openapi.test.ts) holds the real responses to them. Objects are strict: a
-// field the Worker starts sending without documenting it fails that test.
+// from plain types: where one is exported, the schema `satisfies` it, so a field added to
+// it no longer compiles here. The contract test (test/http/openapi.test.ts) holds the real
+// responses to these schemas, and the objects are strict: a field the Worker sends or
+// stops sending without the document saying so fails it.
 
 const ContactId = v.pipe(v.number(), v.integer(), v.minValue(1));
 
@@ -70,7 +70,7 @@ export const ErrorSchemas = {
   MethodNotAllowedError: errorBody(["method_not_allowed"]),
   PayloadTooLargeError: errorBody(["payload_too_large"]),
   RateLimitedError: errorBody(["rate_limited"]),
-  InternalError: errorBody(["internal_error"]),
+  InternalError: errorBody([INTERNAL_ERROR]),
   ServiceUnavailableError: errorBody(["service_unavailable"]),
 } as const;
 
