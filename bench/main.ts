@@ -89,7 +89,6 @@ async function main(): Promise<void> {
 
   const machine = describeMachine();
   console.log(`machine: ${describe(machine)}`);
-  console.log("building the Worker (wrangler deploy --dry-run) and starting workerd...");
   const waitQuietS = Number(values["wait-quiet"]);
   if (waitQuietS > 0) {
     // Two cores: another process busy during a run halves what workerd can get.
@@ -103,6 +102,7 @@ async function main(): Promise<void> {
     }
   }
   stopRuntimesOnSignals();
+  console.log("building the Worker (wrangler deploy --dry-run) and starting workerd...");
   const stateDir = values["state-dir"];
   const runtime = await startRuntime({ keepState: values["keep-state"], stateDir });
   const startedAt = new Date().toISOString();
