@@ -39,7 +39,7 @@ export const BENCH_HEADERS = {
 /** Rows preloaded for `repeat` and for `link` in a standard run (clusters of 1 to 20). */
 export const STANDARD_ROWS = 21_000;
 /** Write rate assumed before any write workload ran, to size a merge pool (generous). */
-const DEFAULT_WRITE_RATE = 3_000;
+export const DEFAULT_WRITE_RATE = 3_000;
 
 /**
  * Runs one workload at one concurrency and reads back what the Worker logged for it.
@@ -100,7 +100,7 @@ export function addRatios(cells: Cell[]): void {
  * Merge pairs to preload before a cell: every merge uses up two clusters, so the
  * pool must outlast the cell at the fastest rate the writes could reach.
  */
-function mergePairsNeeded(workload: WorkloadName, writeRate: number, timing: Timing): number {
+export function mergePairsNeeded(workload: WorkloadName, writeRate: number, timing: Timing): number {
   const share = workload === "merge" ? 1 : workload === "mixed" ? 0.05 : 0;
   const seconds = (timing.warmupMs + timing.durationMs) / 1000;
   return Math.ceil(share * writeRate * seconds);
@@ -113,24 +113,26 @@ export type StandardOptions = Timing & {
   quiet?: boolean;
 };
 
+/** Preloads the clusters `repeat` and `link` use, and an empty merge pool. */
+export async function prepareStandard(
+  runtime: Runtime,
+  quiet = false,
+): Promise<{ dataset: Dataset; workloads: Workloads; merges: MergePool }> {
+  const dataset = new Dataset(runtime.db);
+  const progress = (label: string) => (quiet ? undefined : progressBar(label, STANDARD_ROWS));
+  const repeatRegion = await dataset.load(STANDARD_ROWS, progress("preload repeat"));
+  const linkRegion = await dataset.load(STANDARD_ROWS, progress("preload link  "));
+  const merges = new MergePool(dataset);
+  const workloads = new Workloads({ repeat: repeatRegion.clusters, link: linkRegion.clusters, merges });
+  return { dataset, workloads, merges };
+}
+
 /**
  * The standard run: preloads clusters for `repeat` and `link` (and merge pairs as
  * needed), then runs each workload at each concurrency, `health` first.
  */
 export async function runStandard(runtime: Runtime, options: StandardOptions): Promise<Cell[]> {
-  const dataset = new Dataset(runtime.db);
-  const quietProgress = () => undefined;
-  const repeatRegion = await dataset.load(
-    STANDARD_ROWS,
-    options.quiet ? quietProgress : progressBar("preload repeat", STANDARD_ROWS),
-  );
-  const linkRegion = await dataset.load(
-    STANDARD_ROWS,
-    options.quiet ? quietProgress : progressBar("preload link  ", STANDARD_ROWS),
-  );
-  const merges = new MergePool(dataset);
-  const workloads = new Workloads({ repeat: repeatRegion.clusters, link: linkRegion.clusters, merges });
-
+  const { workloads, merges } = await prepareStandard(runtime, options.quiet);
   const order = [...options.workloads].sort((a, b) => Number(b === "health") - Number(a === "health"));
   const cells: Cell[] = [];
   for (const workload of order) {

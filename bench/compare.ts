@@ -10,7 +10,7 @@ import { BENCH_TOKEN, ROOT, type Runtime } from "./runtime";
 export type RuntimeComparison = { runtime: string; concurrency: number; result: LoadResult };
 
 /** A free TCP port on 127.0.0.1 (the OS picks it; there is a short race, acceptable here). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.on("error", reject);

@@ -6,8 +6,18 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { type Cell, runScale, runStandard } from "./bench";
-import { compareRuntimes } from "./compare";
+import {
+  BENCH_HEADERS,
+  type Cell,
+  DEFAULT_WRITE_RATE,
+  mergePairsNeeded,
+  prepareStandard,
+  runScale,
+  runStandard,
+} from "./bench";
+import { compareRuntimes, freePort } from "./compare";
+import { runLoad } from "./load";
+import { profileWhile } from "./profile";
 import { waitForQuiet } from "./cpu";
 import { measureFloors } from "./floors";
 import {
@@ -29,7 +39,7 @@ import {
   usageTable,
   writeJson,
 } from "./report";
-import { DEFAULT_STATE_DIR, startRuntime, stopRuntimesOnSignals } from "./runtime";
+import { DEFAULT_STATE_DIR, type Runtime, startRuntime, stopRuntimesOnSignals } from "./runtime";
 import { WORKLOADS, type WorkloadName } from "./workloads";
 
 const USAGE = `usage: npm run bench -- [options]
@@ -42,6 +52,8 @@ const USAGE = `usage: npm run bench -- [options]
   --compare-runtimes    also measure /health through wrangler dev and Miniflare's entry socket
   --floors              also measure the stack's own operations (rate limiter, D1 read, object call, D1 batch)
   --state-dir <dir>     where local D1 and Durable Object state lives (default ${DEFAULT_STATE_DIR})
+  --profile <workload>  instead of measuring: CPU-profile workerd's isolates during one workload
+                        (inspector attached, so proportions only) and list the hottest functions
   --wait-quiet <s>      first wait up to this long for other processes to leave the CPU idle (default 60, 0: don't)
   --out <file>          JSON output (default bench/results/latest.json, or scale.json)
   --keep-state          keep the local D1 files after the run (.wrangler/bench/state)`;
@@ -67,6 +79,7 @@ async function main(): Promise<void> {
       floors: { type: "boolean", default: false },
       "state-dir": { type: "string", default: DEFAULT_STATE_DIR },
       "wait-quiet": { type: "string", default: "60" },
+      profile: { type: "string" },
       out: { type: "string" },
       "keep-state": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
@@ -104,7 +117,12 @@ async function main(): Promise<void> {
   stopRuntimesOnSignals();
   console.log("building the Worker (wrangler deploy --dry-run) and starting workerd...");
   const stateDir = values["state-dir"];
-  const runtime = await startRuntime({ keepState: values["keep-state"], stateDir });
+  const profiled = values.profile;
+  if (profiled !== undefined && !(WORKLOADS as readonly string[]).includes(profiled)) {
+    throw new Error(`unknown workload "${profiled}"\n${USAGE}`);
+  }
+  const inspectorPort = profiled === undefined ? undefined : await freePort();
+  const runtime = await startRuntime({ keepState: values["keep-state"], stateDir, inspectorPort });
   const startedAt = new Date().toISOString();
   try {
     console.log(`serving on ${runtime.url.origin} (direct socket; Miniflare entry ${runtime.entryUrl.origin})`);
@@ -123,6 +141,10 @@ async function main(): Promise<void> {
         )
       : undefined;
 
+    if (profiled !== undefined && inspectorPort !== undefined) {
+      await profileWorkload(runtime, inspectorPort, profiled as WorkloadName, concurrency, timing);
+      return;
+    }
     const onCell = (cell: Cell) => console.log(cellLine(cell));
     // Each section goes to the terminal as text and to <out>.md as Markdown (for BENCHMARKS.md).
     const markdown: string[] = [`Run of ${startedAt}: ${describe(machine)}; ${timing.durationMs / 1000} s per cell after ${timing.warmupMs / 1000} s warm-up; state in ${stateDir}.`];
@@ -186,6 +208,33 @@ async function main(): Promise<void> {
   } finally {
     await runtime.stop();
   }
+}
+
+/** `--profile`: one workload under the inspector's CPU profiler; prints where the time goes. */
+async function profileWorkload(
+  runtime: Runtime,
+  inspectorPort: number,
+  workload: WorkloadName,
+  concurrency: readonly number[],
+  timing: { warmupMs: number; durationMs: number },
+): Promise<void> {
+  const c = concurrency.filter((n) => n <= 16).at(-1) ?? 1;
+  const { workloads, merges } = await prepareStandard(runtime);
+  await merges.ensure(mergePairsNeeded(workload, DEFAULT_WRITE_RATE, timing) * 2);
+  const load = (durationMs: number) =>
+    runLoad({ url: runtime.url, concurrency: c, warmupMs: 0, durationMs, headers: BENCH_HEADERS, next: workloads.generator(workload) });
+  await load(timing.warmupMs);
+  let requests = 0;
+  const hot = await profileWhile(
+    inspectorPort,
+    async () => (requests = (await load(timing.durationMs)).requests),
+    `profile-${workload}`,
+  );
+  const rows = hot.map((h) => [h.isolate, h.function, h.selfMs.toFixed(1), `${(h.share * 100).toFixed(1)}%`, ((h.selfMs * 1000) / Math.max(1, requests)).toFixed(1)]);
+  console.log(
+    `\nhottest functions, ${workload} at c=${c}, ${requests} requests (inspector attached: proportions only)\n${renderText({ header: ["isolate", "function (bundle file:line)", "self ms", "of isolate", "us/req"], rows, left: 2 })}`,
+  );
+  console.log("\nprofiles written to bench/results/profile-*.cpuprofile (open in Chrome DevTools, Performance tab)");
 }
 
 main().catch((err: unknown) => {
