@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, readdir, rm } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
@@ -128,6 +128,23 @@ export async function readMigrations(dir = path.join(ROOT, "migrations")): Promi
   return statements;
 }
 
+/** Written into every state directory the bench creates: only those does it ever wipe. */
+const STATE_MARKER = ".identity-bench-state";
+
+/**
+ * Empties `dir` for a new run. A directory the bench did not create (no marker) is
+ * refused unless empty, so a mistyped --state-dir cannot delete anything else.
+ */
+async function freshStateDir(dir: string): Promise<void> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  if (entries.length > 0 && !entries.includes(STATE_MARKER)) {
+    throw new Error(`${dir} is not empty and was not made by the bench: refusing to wipe it (choose another --state-dir)`);
+  }
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, STATE_MARKER), "local state of npm run bench; wiped at each run\n");
+}
+
 type WorkerOptions = ReturnType<typeof unstable_getMiniflareWorkerOptions>["workerOptions"];
 /** A [[ratelimits]] binding as Miniflare takes it (its exported option types lose it in an Omit). */
 type RateLimit = { namespace_id: string; simple: { limit: number; period?: 10 | 60 } };
@@ -142,8 +159,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
   const buildDir = options.buildDir ?? path.join(ROOT, ".wrangler", "bench", "build");
   const entry = await buildWorker(buildDir);
-  await rm(stateDir, { recursive: true, force: true });
-  await mkdir(stateDir, { recursive: true });
+  await freshStateDir(stateDir);
 
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
   // Module rules are for Miniflare's own module discovery; the bundle is a single module.
