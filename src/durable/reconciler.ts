@@ -24,12 +24,14 @@ export type ReconcileResult = { d1: D1Usage } & (
  */
 export class ClusterReconciler extends DurableObject<Env> {
   private readonly queue = new SerialQueue();
-  /** Bumped after each commit: a caller that waited behind one must re-read. */
+  /** Bumped after each commit, so a call can tell whether one happened while it waited. */
   private commits = 0;
+  /** The clusters as the latest commit read them back, inside its transaction. */
+  private lastCommitted: ContactRow[] = [];
 
   /**
    * Reconciles `who` as the owner `key`. `rows` are the touched clusters as the
-   * caller read them; they are used only if nothing was committed here since.
+   * caller read them, and `key` is `ownerKey(rows, who)`.
    */
   async reconcile(key: string, who: Identifiers, rows: ContactRow[]): Promise<ReconcileResult> {
     const commitsAtArrival = this.commits;
@@ -38,18 +40,28 @@ export class ClusterReconciler extends DurableObject<Env> {
       const db = database(meteredD1(this.env.DB, d1));
       const reread = () => withRetries(() => readTouchedClusters(db, who));
 
-      let current = this.commits === commitsAtArrival ? rows : await reread();
+      let current = rows;
+      if (this.commits !== commitsAtArrival) {
+        // A commit made here while this call waited is newer than the caller's read. When
+        // its clusters hold every row the caller saw, they are the whole truth for this
+        // request as of that commit (no two clusters share an identifier); otherwise re-read.
+        // Either way the guard of the write still checks what the plan relies on.
+        const committed = new Set(this.lastCommitted.map((row) => row.id));
+        current = rows.every((row) => committed.has(row.id)) ? this.lastCommitted : await reread();
+      }
       for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
         const plan = planReconciliation(current, who);
         if (isReadOnly(plan)) {
           return { kind: "done", outcome: plan.outcome, response: buildIdentifyResponse(current), d1 };
         }
-        const owner = await ownerKey(current, who);
+        // The caller routed by its own rows: only other rows can name another owner.
+        const owner = current === rows ? key : await ownerKey(current, who);
         if (owner !== key) return { kind: "reroute", ownerKey: owner, rows: current, d1 };
         try {
           const stamp = planStamp(current, who, plan.primaryId);
           const committed = await withRetries(() => commitPlan(db, who, stamp, plan));
           this.commits++;
+          this.lastCommitted = committed;
           return { kind: "done", outcome: plan.outcome, response: buildIdentifyResponse(committed), d1 };
         } catch (err) {
           if (!(err instanceof ClusterChangedError)) throw err;

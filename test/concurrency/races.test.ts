@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { IdentifyResponse } from "../../src/domain/contact";
+import { identifyContact } from "../../src/durable/client";
 import { MAX_ATTEMPTS } from "../../src/durable/reconciler";
 import { clusterRows, expectInvariants, identify, postIdentify, storedRows, unique } from "../helpers";
 
@@ -209,5 +210,27 @@ describe("a cluster that changes under every attempt", () => {
     expect(await res.json()).toMatchObject({ error: { code: "service_unavailable" } });
     expect(attempts).toBe(MAX_ATTEMPTS);
     expect(await storedRows()).toEqual(before);
+  });
+});
+
+describe("requests queued in one object", () => {
+  it("plan on the object's latest commit instead of re-reading: no write takes a third round trip", async () => {
+    const email = `${unique("queued")}@x.io`;
+    await identify({ email, phoneNumber: "9300000001" });
+    const newEmails = Array.from({ length: 20 }, () => `${unique("q")}@x.io`);
+    const results = await Promise.all(newEmails.map((e) => identifyContact(env, { email: e, phoneNumber: "9300000001" })));
+    expect(results.map((r) => r.outcome)).toEqual(newEmails.map(() => "linked"));
+    expect(results.map((r) => r.d1.roundTrips)).toEqual(newEmails.map(() => 2));
+    await expectOneCluster([email, ...newEmails], ["9300000001"]);
+  });
+
+  it("answer callers that waited behind the commit that created their contact from it", async () => {
+    const email = `${unique("herd")}@x.io`;
+    const results = await Promise.all(Array.from({ length: 30 }, () => identifyContact(env, { email })));
+    expect(results.filter((r) => r.outcome === "created")).toHaveLength(1);
+    for (const r of results.filter((r) => r.outcome !== "created")) {
+      expect([r.outcome, r.d1.roundTrips]).toEqual(["unchanged", 1]);
+    }
+    expect(await storedRows("email = ?", email)).toHaveLength(1);
   });
 });
