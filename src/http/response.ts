@@ -1,9 +1,15 @@
 /**
- * A copy of `response` whose headers `edit` may change. Copying is needed because a
- * response that came from `fetch()` has immutable headers; for our own it is cheap.
+ * `response` with its headers changed by `edit`. Our own responses have mutable
+ * headers and are edited in place; one with immutable headers (from `fetch()`) is
+ * copied first.
  */
 export function withHeaders(response: Response, edit: (headers: Headers) => void): Response {
-  const copy = new Response(response.body, response);
-  edit(copy.headers);
-  return copy;
+  try {
+    edit(response.headers);
+    return response;
+  } catch {
+    const copy = new Response(response.body, response);
+    edit(copy.headers);
+    return copy;
+  }
 }
