@@ -1,7 +1,7 @@
 import { type CpuSample, otherCores, ownCores, sampleCpu } from "./cpu";
-import { Dataset, clusterEmail, clusterPhone, progressBar } from "./dataset";
+import { clusterEmail, clusterPhone, Dataset, progressBar } from "./dataset";
 import { type LoadResult, runLoad } from "./load";
-import { type QueryPlan, explainStatements, fullScans } from "./plans";
+import { explainStatements, fullScans, type QueryPlan } from "./plans";
 import type { UsageByOutcome } from "./request-log";
 import { BENCH_TOKEN, type Runtime } from "./runtime";
 import { MergePool, type WorkloadName, Workloads } from "./workloads";

@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
 import { clusterEmail, clusterPhone } from "./dataset";
 import { type LoadResult, runLoad } from "./load";
 import { captureStatements } from "./plans";
-import { UNTHROTTLED_LIMIT, readMigrations } from "./runtime";
+import { readMigrations, UNTHROTTLED_LIMIT } from "./runtime";
 
 /**
  * What one operation of the stack costs on this machine, measured on a Worker that
@@ -68,7 +68,13 @@ export async function measureFloors(
       name: "floors",
       compatibilityDate: "2026-11-01",
       modulesRoot: stateDir,
-      modules: [{ type: "ESModule", path: path.join(stateDir, "floors.js"), contents: floorWorker(read.statement.sql, read.statement.params) }],
+      modules: [
+        {
+          type: "ESModule",
+          path: path.join(stateDir, "floors.js"),
+          contents: floorWorker(read.statement.sql, read.statement.params),
+        },
+      ],
       d1Databases: { DB: "floors" },
       durableObjects: { FLOOR: { className: "Floor", useSQLite: true } },
       ratelimits: { LIMITER: { namespace_id: "1", simple: { limit: UNTHROTTLED_LIMIT, period: 60 } } },

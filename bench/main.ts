@@ -16,24 +16,24 @@ import {
   runStandard,
 } from "./bench";
 import { compareRuntimes, freePort } from "./compare";
-import { runLoad } from "./load";
-import { profileWhile } from "./profile";
 import { waitForQuiet } from "./cpu";
 import { measureFloors } from "./floors";
+import { runLoad } from "./load";
+import { profileWhile } from "./profile";
 import {
-  type Goal,
-  NOISY_OTHER_CORES,
-  type Table,
   cellLine,
   cellsTable,
   describe,
   describeMachine,
+  type Goal,
   goalsTable,
   loadTable,
+  NOISY_OTHER_CORES,
   renderMarkdown,
   renderText,
   roundTripGoals,
   scaleGoals,
+  type Table,
   throughputGoals,
   usageOf,
   usageTable,
@@ -107,7 +107,8 @@ async function main(): Promise<void> {
     // Two cores: another process busy during a run halves what workerd can get.
     let told = false;
     const others = await waitForQuiet(NOISY_OTHER_CORES, 3_000, waitQuietS * 1000, (cores) => {
-      if (!told) console.log(`waiting up to ${waitQuietS}s for other processes to go quiet (now ${cores.toFixed(2)} cores)...`);
+      if (!told)
+        console.log(`waiting up to ${waitQuietS}s for other processes to go quiet (now ${cores.toFixed(2)} cores)...`);
       told = true;
     });
     if (others !== null && others > NOISY_OTHER_CORES) {
@@ -127,17 +128,25 @@ async function main(): Promise<void> {
   try {
     console.log(`serving on ${runtime.url.origin} (direct socket; Miniflare entry ${runtime.entryUrl.origin})`);
     const comparison = values["compare-runtimes"]
-      ? await compareRuntimes(runtime, concurrency.filter((c) => c <= 16), timing, (r) =>
-          console.log(
-            `health via ${r.runtime}, c=${r.concurrency}: ${r.result.requestsPerSecond.toFixed(0)} req/s, p50 ${r.result.latencyMs.p50.toFixed(2)} ms`,
-          ),
+      ? await compareRuntimes(
+          runtime,
+          concurrency.filter((c) => c <= 16),
+          timing,
+          (r) =>
+            console.log(
+              `health via ${r.runtime}, c=${r.concurrency}: ${r.result.requestsPerSecond.toFixed(0)} req/s, p50 ${r.result.latencyMs.p50.toFixed(2)} ms`,
+            ),
         )
       : undefined;
     const floors = values.floors
-      ? await measureFloors(path.dirname(stateDir), concurrency.filter((c) => c <= 16), timing, (f) =>
-          console.log(
-            `floor ${f.operation} c=${f.concurrency}: ${f.result.requestsPerSecond.toFixed(0)} req/s, p50 ${f.result.latencyMs.p50.toFixed(2)} ms`,
-          ),
+      ? await measureFloors(
+          path.dirname(stateDir),
+          concurrency.filter((c) => c <= 16),
+          timing,
+          (f) =>
+            console.log(
+              `floor ${f.operation} c=${f.concurrency}: ${f.result.requestsPerSecond.toFixed(0)} req/s, p50 ${f.result.latencyMs.p50.toFixed(2)} ms`,
+            ),
         )
       : undefined;
 
@@ -147,13 +156,29 @@ async function main(): Promise<void> {
     }
     const onCell = (cell: Cell) => console.log(cellLine(cell));
     // Each section goes to the terminal as text and to <out>.md as Markdown (for BENCHMARKS.md).
-    const markdown: string[] = [`Run of ${startedAt}: ${describe(machine)}; ${timing.durationMs / 1000} s per cell after ${timing.warmupMs / 1000} s warm-up; state in ${stateDir}.`];
+    const markdown: string[] = [
+      `Run of ${startedAt}: ${describe(machine)}; ${timing.durationMs / 1000} s per cell after ${timing.warmupMs / 1000} s warm-up; state in ${stateDir}.`,
+    ];
     const section = (title: string, table: Table) => {
       console.log(`\n${title}\n${renderText(table)}`);
       markdown.push(`#### ${title}\n\n${renderMarkdown(table)}`);
     };
-    if (comparison) section("GET /health by local runtime", loadTable("runtime", comparison.map((c) => ({ ...c, name: c.runtime }))));
-    if (floors) section("floors: one operation on a bare Worker", loadTable("operation", floors.map((f) => ({ ...f, name: f.operation }))));
+    if (comparison)
+      section(
+        "GET /health by local runtime",
+        loadTable(
+          "runtime",
+          comparison.map((c) => ({ ...c, name: c.runtime })),
+        ),
+      );
+    if (floors)
+      section(
+        "floors: one operation on a bare Worker",
+        loadTable(
+          "operation",
+          floors.map((f) => ({ ...f, name: f.operation })),
+        ),
+      );
 
     let cells: Cell[];
     let extra: Record<string, unknown> = {};
@@ -163,7 +188,9 @@ async function main(): Promise<void> {
       cells = scale.cells;
       extra = { plans: scale.plans, fullScans: scale.fullScans };
       section("results by table size", cellsTable(cells, true));
-      const plans = scale.plans.map((plan) => `${plan.name}\n${plan.plan.map((step) => `  ${step}`).join("\n")}`).join("\n");
+      const plans = scale.plans
+        .map((plan) => `${plan.name}\n${plan.plan.map((step) => `  ${step}`).join("\n")}`)
+        .join("\n");
       console.log(`\nquery plans on the largest table:\n${plans}`);
       markdown.push(`#### query plans on the largest table\n\n\`\`\`\n${plans}\n\`\`\``);
       goals.push(...scaleGoals(cells), {
@@ -189,21 +216,25 @@ async function main(): Promise<void> {
       ...roundTripGoals(usage, "all concurrencies"),
     );
     section("goals", goalsTable(goals));
-    if (runtime.log.errors.length > 0) console.log(`\nWorker errors (first ${runtime.log.errors.length}):\n${runtime.log.errors.join("\n")}`);
+    if (runtime.log.errors.length > 0)
+      console.log(`\nWorker errors (first ${runtime.log.errors.length}):\n${runtime.log.errors.join("\n")}`);
 
-    const file = await writeJson(values.out ?? (values.scale ? "bench/results/scale.json" : "bench/results/latest.json"), {
-      startedAt,
-      machine,
-      runtime: "Miniflare API (workerd), Worker bundled by wrangler deploy --dry-run, direct socket",
-      settings: { ...timing, concurrency, workloads, scale: values.scale, stateDir },
-      cells,
-      roundTrips: { all: usage, concurrency1: sequential, requestLinesSeen: runtime.log.total },
-      goals,
-      comparison,
-      floors,
-      ...extra,
-    });
-    await writeFile(file.replace(/\.json$/, "") + ".md", `${markdown.join("\n\n")}\n`);
+    const file = await writeJson(
+      values.out ?? (values.scale ? "bench/results/scale.json" : "bench/results/latest.json"),
+      {
+        startedAt,
+        machine,
+        runtime: "Miniflare API (workerd), Worker bundled by wrangler deploy --dry-run, direct socket",
+        settings: { ...timing, concurrency, workloads, scale: values.scale, stateDir },
+        cells,
+        roundTrips: { all: usage, concurrency1: sequential, requestLinesSeen: runtime.log.total },
+        goals,
+        comparison,
+        floors,
+        ...extra,
+      },
+    );
+    await writeFile(`${file.replace(/\.json$/, "")}.md`, `${markdown.join("\n\n")}\n`);
     console.log(`\nwrote ${file} and its .md`);
   } finally {
     await runtime.stop();
@@ -222,7 +253,14 @@ async function profileWorkload(
   const { workloads, merges } = await prepareStandard(runtime);
   await merges.ensure(mergePairsNeeded(workload, DEFAULT_WRITE_RATE, timing) * 2);
   const load = (durationMs: number) =>
-    runLoad({ url: runtime.url, concurrency: c, warmupMs: 0, durationMs, headers: BENCH_HEADERS, next: workloads.generator(workload) });
+    runLoad({
+      url: runtime.url,
+      concurrency: c,
+      warmupMs: 0,
+      durationMs,
+      headers: BENCH_HEADERS,
+      next: workloads.generator(workload),
+    });
   await load(timing.warmupMs);
   let requests = 0;
   const hot = await profileWhile(
@@ -230,7 +268,13 @@ async function profileWorkload(
     async () => (requests = (await load(timing.durationMs)).requests),
     `profile-${workload}`,
   );
-  const rows = hot.map((h) => [h.isolate, h.function, h.selfMs.toFixed(1), `${(h.share * 100).toFixed(1)}%`, ((h.selfMs * 1000) / Math.max(1, requests)).toFixed(1)]);
+  const rows = hot.map((h) => [
+    h.isolate,
+    h.function,
+    h.selfMs.toFixed(1),
+    `${(h.share * 100).toFixed(1)}%`,
+    ((h.selfMs * 1000) / Math.max(1, requests)).toFixed(1),
+  ]);
   console.log(
     `\nhottest functions, ${workload} at c=${c}, ${requests} requests (inspector attached: proportions only)\n${renderText({ header: ["isolate", "function (bundle file:line)", "self ms", "of isolate", "us/req"], rows, left: 2 })}`,
   );

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ContactRow, Identifiers } from "../src/domain/contact";
-import { type ReconciliationPlan, planReconciliation } from "../src/domain/reconcile";
+import { planReconciliation, type ReconciliationPlan } from "../src/domain/reconcile";
 import type { D1Handle } from "./runtime";
 import { ROOT } from "./runtime";
 
@@ -27,15 +27,22 @@ type Queries = {
  * are those of the statements it really runs, not of a hand-copied version.
  */
 function recordingD1(log: CapturedStatement[][]) {
-  const statement = (sql: string, params: unknown[] = []) => ({
-    sql,
-    params,
-    bind: (...values: unknown[]) => statement(sql, values),
-    all: async () => (log.push([{ sql, params }]), { results: [], success: true, meta: {} }),
-    raw: async () => (log.push([{ sql, params }]), []),
-    run: async () => (log.push([{ sql, params }]), { results: [], success: true, meta: {} }),
-    first: async () => (log.push([{ sql, params }]), null),
-  });
+  const statement = (sql: string, params: unknown[] = []) => {
+    // Records one execution of this statement, then answers as D1 would with no rows.
+    const recorded = <T>(answer: T) => {
+      log.push([{ sql, params }]);
+      return answer;
+    };
+    return {
+      sql,
+      params,
+      bind: (...values: unknown[]) => statement(sql, values),
+      all: async () => recorded({ results: [], success: true, meta: {} }),
+      raw: async () => recorded([]),
+      run: async () => recorded({ results: [], success: true, meta: {} }),
+      first: async () => recorded(null),
+    };
+  };
   return {
     prepare: (sql: string) => statement(sql),
     batch: async (statements: { sql: string; params: unknown[] }[]) => {
@@ -57,8 +64,22 @@ export async function captureStatements(who: Identifiers): Promise<{ name: strin
   // Rows the domain turns into the largest plan: the oldest row is a secondary whose
   // primary is gone (promote), a second cluster to fold, and a phone nobody has (insert).
   const rows: ContactRow[] = [
-    { id: 1, email: who.email ?? null, phoneNumber: null, linkedId: 99, linkPrecedence: "secondary", createdAt: "2024-01-01T00:00:00.000Z" },
-    { id: 2, email: null, phoneNumber: "+100", linkedId: null, linkPrecedence: "primary", createdAt: "2024-01-02T00:00:00.000Z" },
+    {
+      id: 1,
+      email: who.email ?? null,
+      phoneNumber: null,
+      linkedId: 99,
+      linkPrecedence: "secondary",
+      createdAt: "2024-01-01T00:00:00.000Z",
+    },
+    {
+      id: 2,
+      email: null,
+      phoneNumber: "+100",
+      linkedId: null,
+      linkPrecedence: "primary",
+      createdAt: "2024-01-02T00:00:00.000Z",
+    },
   ];
   await queries.commitPlan(db, who, "stamp", planReconciliation(rows, who));
   const [read = [], batch = []] = round;

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Cell } from "./bench";
 import type { LoadResult } from "./load";
-import { type UsageByOutcome, mergeUsage } from "./request-log";
+import { mergeUsage, type UsageByOutcome } from "./request-log";
 import { ROOT } from "./runtime";
 
 /** What ran the bench: figures mean little without it. */
@@ -51,18 +51,23 @@ export function describe(machine: Machine): string {
 const fixed = (value: number, digits: number) => value.toFixed(digits);
 
 /** A table, rendered as aligned text for the terminal and as Markdown for BENCHMARKS.md. */
-export type Table = { header: string[]; rows: string[][]; /** Leading columns aligned left. */ left: number };
+export type Table = { header: string[]; rows: string[][] /** Leading columns aligned left. */; left: number };
 
 export function renderText({ header, rows, left }: Table): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i < left ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ").trimEnd();
+    cells
+      .map((c, i) => (i < left ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
 export function renderMarkdown({ header, rows, left }: Table): string {
   const line = (cells: string[]) => `| ${cells.map((c) => c.replaceAll("|", "\\|")).join(" | ")} |`;
-  return [line(header), `|${header.map((_, i) => (i < left ? " --- " : " ---: ")).join("|")}|`, ...rows.map(line)].join("\n");
+  return [line(header), `|${header.map((_, i) => (i < left ? " --- " : " ---: ")).join("|")}|`, ...rows.map(line)].join(
+    "\n",
+  );
 }
 
 /** Per-request means over every outcome of a cell's usage ("-" when nothing was logged). */
@@ -222,7 +227,9 @@ export function scaleGoals(cells: readonly Cell[]): Goal[] {
   if (smallest === undefined || largest === undefined || smallest === largest) return [];
   const goals: Goal[] = [];
   for (const cell of cells.filter((c) => c.size === largest && c.workload !== "health")) {
-    const base = cells.find((c) => c.size === smallest && c.workload === cell.workload && c.concurrency === cell.concurrency);
+    const base = cells.find(
+      (c) => c.size === smallest && c.workload === cell.workload && c.concurrency === cell.concurrency,
+    );
     if (!base) continue;
     const ratio = cell.load.latencyMs.p50 / base.load.latencyMs.p50;
     goals.push({
@@ -243,7 +250,10 @@ export function goalsTable(goals: readonly Goal[]): Table {
 }
 
 /** One row per measured load of a fixed request (floors, runtime comparison). */
-export function loadTable(label: string, entries: readonly { name: string; concurrency: number; result: LoadResult }[]): Table {
+export function loadTable(
+  label: string,
+  entries: readonly { name: string; concurrency: number; result: LoadResult }[],
+): Table {
   return {
     header: [label, "conc", "req/s", "p50 ms", "p99 ms", "errors"],
     rows: entries.map((e) => [

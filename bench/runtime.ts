@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { RequestLog } from "./request-log";
 
@@ -100,7 +100,8 @@ export function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}
     child.on("error", reject);
     child.on("close", (code) => {
       if (code === 0) resolve(output);
-      else reject(new Error(`${path.basename(args[0] ?? command)} ${args.slice(1).join(" ")} exited ${code}:\n${output}`));
+      else
+        reject(new Error(`${path.basename(args[0] ?? command)} ${args.slice(1).join(" ")} exited ${code}:\n${output}`));
     });
   });
 }
@@ -138,7 +139,9 @@ const STATE_MARKER = ".identity-bench-state";
 async function freshStateDir(dir: string): Promise<void> {
   const entries = await readdir(dir).catch(() => [] as string[]);
   if (entries.length > 0 && !entries.includes(STATE_MARKER)) {
-    throw new Error(`${dir} is not empty and was not made by the bench: refusing to wipe it (choose another --state-dir)`);
+    throw new Error(
+      `${dir} is not empty and was not made by the bench: refusing to wipe it (choose another --state-dir)`,
+    );
   }
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });

@@ -1,4 +1,4 @@
-import { type Dataset, GROUP_ROWS, MAX_CLUSTER_SIZE, clusterEmail, clusterPhone } from "./dataset";
+import { clusterEmail, clusterPhone, type Dataset, GROUP_ROWS, MAX_CLUSTER_SIZE } from "./dataset";
 import type { BenchRequest } from "./load";
 
 export const WORKLOADS = ["health", "new", "repeat", "link", "merge", "mixed"] as const;

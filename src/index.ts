@@ -1,5 +1,5 @@
 import { type IRequest, Router } from "itty-router";
-import { HttpError, errorResponse } from "./errors";
+import { errorResponse, HttpError } from "./errors";
 import { requireToken } from "./http/auth";
 import { preflight, withCors } from "./http/cors";
 import { rateLimit } from "./http/rate-limit";

@@ -1,8 +1,8 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
-import type { Contact } from "../src/db/schema";
 import { INVARIANT_VIOLATIONS_SQL, type InvariantViolation } from "../src/db/invariants";
+import type { Contact } from "../src/db/schema";
 import type { IdentifyResponse } from "../src/domain/contact";
 import worker from "../src/index";
 import { TEST_TOKEN } from "./tokens";

@@ -1,6 +1,6 @@
-import { DrizzleQueryError, type SQL, and, eq, inArray, isNull, or, sql } from "drizzle-orm";
-import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
+import { and, DrizzleQueryError, eq, inArray, isNull, or, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import type { ContactRow, Identifiers } from "../domain/contact";
 import { type ReconciliationPlan, rootOf } from "../domain/reconcile";
 import { contacts } from "./schema";

@@ -1,5 +1,5 @@
-import { type AnySQLiteColumn, check, index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { sql } from "drizzle-orm";
+import { type AnySQLiteColumn, check, index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /**
  * One row per identifier pair a caller sent us (the seed's `contacts` table).
@@ -14,12 +14,8 @@ export const contacts = sqliteTable(
     email: text("email"),
     linkedId: integer("linkedId").references((): AnySQLiteColumn => contacts.id),
     linkPrecedence: text("linkPrecedence", { enum: ["primary", "secondary"] }).notNull(),
-    createdAt: text("createdAt")
-      .notNull()
-      .default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`),
-    updatedAt: text("updatedAt")
-      .notNull()
-      .default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`),
+    createdAt: text("createdAt").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`),
+    updatedAt: text("updatedAt").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`),
     deletedAt: text("deletedAt"),
   },
   (table) => [

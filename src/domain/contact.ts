@@ -1,10 +1,7 @@
 import type { Contact } from "../db/schema";
 
 /** The columns reconciliation reads: identity, links and age. */
-export type ContactRow = Pick<
-  Contact,
-  "id" | "email" | "phoneNumber" | "linkedId" | "linkPrecedence" | "createdAt"
->;
+export type ContactRow = Pick<Contact, "id" | "email" | "phoneNumber" | "linkedId" | "linkPrecedence" | "createdAt">;
 
 /** A request's identifiers after normalisation; at least one is present. */
 export type Identifiers = { email?: string; phoneNumber?: string };

@@ -1,4 +1,4 @@
-import { type ContactRow, type Identifiers, type IdentifyResponse, byAge, oldest } from "./contact";
+import { byAge, type ContactRow, type Identifiers, type IdentifyResponse, oldest } from "./contact";
 
 /** What a request did to the data; logged, and used to label benchmark workloads. */
 export type Outcome = "created" | "linked" | "merged" | "unchanged";
@@ -47,10 +47,7 @@ export function isReadOnly(plan: ReconciliationPlan): boolean {
  * folded under it; the request is stored only if it brings an email or phone the
  * clusters do not have yet.
  */
-export function planReconciliation(
-  rows: readonly ContactRow[],
-  request: Identifiers,
-): ReconciliationPlan {
+export function planReconciliation(rows: readonly ContactRow[], request: Identifiers): ReconciliationPlan {
   const email = request.email ?? null;
   const phoneNumber = request.phoneNumber ?? null;
   const primary = oldest(rows);
@@ -70,12 +67,9 @@ export function planReconciliation(
   const bringsNewEmail = email !== null && !rows.some((row) => row.email === email);
   const bringsNewPhone = phoneNumber !== null && !rows.some((row) => row.phoneNumber === phoneNumber);
   const insert: PlannedInsert | null =
-    bringsNewEmail || bringsNewPhone
-      ? { email, phoneNumber, linkPrecedence: "secondary", linkedId: primary.id }
-      : null;
+    bringsNewEmail || bringsNewPhone ? { email, phoneNumber, linkPrecedence: "secondary", linkedId: primary.id } : null;
 
-  const outcome: Outcome =
-    promote || absorb.length > 0 ? "merged" : insert ? "linked" : "unchanged";
+  const outcome: Outcome = promote || absorb.length > 0 ? "merged" : insert ? "linked" : "unchanged";
   return { outcome, primaryId: primary.id, promote, absorb, insert };
 }
 

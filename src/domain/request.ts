@@ -72,10 +72,7 @@ const PhoneField = v.pipe(
  * are dropped; at least one identifier must survive normalisation.
  */
 export const IdentifyRequestSchema = v.pipe(
-  v.object(
-    { email: EmailField, phoneNumber: PhoneField },
-    "the request body must be a JSON object",
-  ),
+  v.object({ email: EmailField, phoneNumber: PhoneField }, "the request body must be a JSON object"),
   v.description(
     "At least one of `email` and `phoneNumber` must be present after normalisation. Unknown fields are ignored.",
   ),

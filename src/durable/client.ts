@@ -1,7 +1,7 @@
+import { addUsage, type D1Usage, meteredD1, noUsage } from "../db/metered";
 import { database, readTouchedClusters } from "../db/queries";
-import { type D1Usage, addUsage, meteredD1, noUsage } from "../db/metered";
 import type { Identifiers, IdentifyResponse } from "../domain/contact";
-import { type Outcome, buildIdentifyResponse, isReadOnly, planReconciliation } from "../domain/reconcile";
+import { buildIdentifyResponse, isReadOnly, type Outcome, planReconciliation } from "../domain/reconcile";
 import { serviceUnavailable } from "../errors";
 import type { ReconcileResult } from "./reconciler";
 import { withRetries } from "./retry";

@@ -1,8 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
-import { ClusterChangedError, commitPlan, database, planStamp, readTouchedClusters } from "../db/queries";
 import { type D1Usage, meteredD1, noUsage } from "../db/metered";
+import { ClusterChangedError, commitPlan, database, planStamp, readTouchedClusters } from "../db/queries";
 import type { ContactRow, Identifiers, IdentifyResponse } from "../domain/contact";
-import { type Outcome, buildIdentifyResponse, isReadOnly, planReconciliation } from "../domain/reconcile";
+import { buildIdentifyResponse, isReadOnly, type Outcome, planReconciliation } from "../domain/reconcile";
 import { withRetries } from "./retry";
 import { ownerKey } from "./routing";
 import { SerialQueue } from "./serial-queue";

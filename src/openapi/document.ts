@@ -3,7 +3,7 @@ import type { OpenAPIV3_1 } from "openapi-types";
 import { IdentifyRequestSchema } from "../domain/request";
 import { INTERNAL_ERROR } from "../errors";
 import { MAX_BODY_BYTES } from "../routes/body";
-import { identifyExamples, INVALID_REQUEST } from "./examples";
+import { INVALID_REQUEST, identifyExamples } from "./examples";
 import {
   type ErrorDetail,
   ErrorSchemas,
@@ -80,9 +80,7 @@ function errorResponse<TName extends ErrorSchemaName>(
     content: {
       "application/json": {
         schema: schemaRef(schema),
-        examples: Object.fromEntries(
-          Object.entries(examples).map(([name, error]) => [name, { value: { error } }]),
-        ),
+        examples: Object.fromEntries(Object.entries(examples).map(([name, error]) => [name, { value: { error } }])),
       },
     },
   };

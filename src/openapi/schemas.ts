@@ -23,10 +23,7 @@ export const IdentifyResponseSchema = v.pipe(
       v.array(v.string()),
       v.description("Unique, normalised; the primary's own phone first, then the others in creation order."),
     ),
-    secondaryContactIds: v.pipe(
-      v.array(ContactId),
-      v.description("Every other contact of the cluster, ascending."),
-    ),
+    secondaryContactIds: v.pipe(v.array(ContactId), v.description("Every other contact of the cluster, ascending.")),
   }),
   v.description("The whole cluster the request's identifiers belong to, after reconciliation."),
 ) satisfies v.GenericSchema<IdentifyResponse>;

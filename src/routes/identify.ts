@@ -1,6 +1,6 @@
 import * as v from "valibot";
-import { identifyContact } from "../durable/client";
 import { IdentifyRequestSchema } from "../domain/request";
+import { identifyContact } from "../durable/client";
 import { HttpError } from "../errors";
 import { noteIdentified, noteIdentifiers } from "../http/request-log";
 import { readJsonBody } from "./body";

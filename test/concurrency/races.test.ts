@@ -36,7 +36,12 @@ describe("concurrent requests", () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ linkPrecedence: "primary", linkedId: null });
     for (const answer of answers) {
-      expect(answer).toEqual({ primaryContactId: rows[0]?.id, emails: [email], phoneNumbers: [], secondaryContactIds: [] });
+      expect(answer).toEqual({
+        primaryContactId: rows[0]?.id,
+        emails: [email],
+        phoneNumbers: [],
+        secondaryContactIds: [],
+      });
     }
     await expectOneCluster([email], []);
   });
@@ -66,10 +71,7 @@ describe("concurrent requests", () => {
     // From the front, from the back, and every bridge twice.
     await fireAtOnce([...bridges, ...[...bridges].reverse()]);
 
-    const cluster = await expectOneCluster(
-      [...emails, ...emails.map((e) => `${e}.alt`)],
-      phones,
-    );
+    const cluster = await expectOneCluster([...emails, ...emails.map((e) => `${e}.alt`)], phones);
     expect(cluster.primaryContactId).toBe(primaries[0]);
     const rows = await clusterRows(cluster.primaryContactId);
     expect(rows).toHaveLength(size * 2);
@@ -105,7 +107,11 @@ describe("concurrent requests", () => {
     };
     const bodies = Array.from({ length: 80 }, () => {
       const shape = pick([0, 1, 2, 2]);
-      return shape === 0 ? { email: pick(emails) } : shape === 1 ? { phoneNumber: pick(phones) } : { email: pick(emails), phoneNumber: pick(phones) };
+      return shape === 0
+        ? { email: pick(emails) }
+        : shape === 1
+          ? { phoneNumber: pick(phones) }
+          : { email: pick(emails), phoneNumber: pick(phones) };
     });
     await fireAtOnce(bodies);
     await expectInvariants();
@@ -113,7 +119,9 @@ describe("concurrent requests", () => {
     for (const email of new Set(bodies.flatMap((b) => ("email" in b && b.email ? [b.email] : [])))) {
       expect((await identify({ email })).emails).toContain(email);
     }
-    for (const phoneNumber of new Set(bodies.flatMap((b) => ("phoneNumber" in b && b.phoneNumber ? [b.phoneNumber] : [])))) {
+    for (const phoneNumber of new Set(
+      bodies.flatMap((b) => ("phoneNumber" in b && b.phoneNumber ? [b.phoneNumber] : [])),
+    )) {
       expect((await identify({ phoneNumber })).phoneNumbers).toContain(phoneNumber);
     }
   });
@@ -145,7 +153,9 @@ describe("big clusters", () => {
 
     const rows = await clusterRows(older.primaryContactId);
     expect(rows).toHaveLength(301);
-    expect(rows.filter((r) => r.linkedId !== older.primaryContactId).map((r) => r.id)).toEqual([older.primaryContactId]);
+    expect(rows.filter((r) => r.linkedId !== older.primaryContactId).map((r) => r.id)).toEqual([
+      older.primaryContactId,
+    ]);
     expect(await identify({ email: `${tag}-150@x.io` })).toEqual(merged);
     await expectInvariants();
   });
@@ -218,7 +228,9 @@ describe("requests queued in one object", () => {
     const email = `${unique("queued")}@x.io`;
     await identify({ email, phoneNumber: "9300000001" });
     const newEmails = Array.from({ length: 20 }, () => `${unique("q")}@x.io`);
-    const results = await Promise.all(newEmails.map((e) => identifyContact(env, { email: e, phoneNumber: "9300000001" })));
+    const results = await Promise.all(
+      newEmails.map((e) => identifyContact(env, { email: e, phoneNumber: "9300000001" })),
+    );
     expect(results.map((r) => r.outcome)).toEqual(newEmails.map(() => "linked"));
     expect(results.map((r) => r.d1.roundTrips)).toEqual(newEmails.map(() => 2));
     await expectOneCluster([email, ...newEmails], ["9300000001"]);

@@ -8,13 +8,14 @@ type ErrorBody = { error: { code: string; message: string; issues?: { path: stri
  * Sends `body` to /identify, expects `status` with the JSON error envelope and no
  * stack, and checks that nothing was written. Returns the error.
  */
-async function expectRefused(
-  status: number,
-  body: BodyInit,
-  init: RequestInit = {},
-): Promise<ErrorBody["error"]> {
+async function expectRefused(status: number, body: BodyInit, init: RequestInit = {}): Promise<ErrorBody["error"]> {
   const before = await countRows();
-  const res = await call("/identify", { method: "POST", headers: { "content-type": "application/json" }, body, ...init });
+  const res = await call("/identify", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body,
+    ...init,
+  });
   const text = await res.text();
   expect(res.status, text).toBe(status);
   expect(res.headers.get("content-type")).toMatch(/^application\/json/);

@@ -8,7 +8,8 @@ import { countRows, expectInvariants, identify, postIdentify, storedRows, unique
 // (`env.DB`, `env.RECONCILER`): the first calls fail, later ones reach the real thing.
 
 const transientD1 = () => new Error("D1_ERROR: Network connection lost.");
-const retryableObject = () => Object.assign(new Error("Durable Object reset because its code was updated."), { retryable: true });
+const retryableObject = () =>
+  Object.assign(new Error("Durable Object reset because its code was updated."), { retryable: true });
 
 let errors: MockInstance<typeof console.error>;
 beforeEach(() => {
@@ -46,10 +47,7 @@ describe("transient faults are retried", () => {
 
   it("a D1 write batch that fails once before committing: answered 200, written once", async () => {
     const batch = env.DB.batch.bind(env.DB);
-    const spy = vi
-      .spyOn(env.DB, "batch")
-      .mockRejectedValueOnce(transientD1())
-      .mockImplementation(batch);
+    const spy = vi.spyOn(env.DB, "batch").mockRejectedValueOnce(transientD1()).mockImplementation(batch);
     const email = `${unique("writefault")}@x.io`;
     const res = await identify({ email });
     expect(spy).toHaveBeenCalledTimes(2);
@@ -118,9 +116,12 @@ describe("faults that outlast the retries answer 503 with Retry-After and write 
   });
 
   it("a Durable Object that keeps failing", async () => {
-    const spy = vi.spyOn(env.RECONCILER, "getByName").mockImplementation(
-      () => ({ reconcile: () => Promise.reject(retryableObject()) }) as unknown as DurableObjectStub<ClusterReconciler>,
-    );
+    const spy = vi
+      .spyOn(env.RECONCILER, "getByName")
+      .mockImplementation(
+        () =>
+          ({ reconcile: () => Promise.reject(retryableObject()) }) as unknown as DurableObjectStub<ClusterReconciler>,
+      );
     const before = await countRows();
     const email = `${unique("objdown")}@x.io`;
     await expectUnavailable(await postIdentify({ email }));
@@ -133,7 +134,9 @@ describe("faults that outlast the retries answer 503 with Retry-After and write 
     const overloaded = Object.assign(new Error("Durable Object is overloaded."), { retryable: true, overloaded: true });
     const objects = vi
       .spyOn(env.RECONCILER, "getByName")
-      .mockImplementation(() => ({ reconcile: () => Promise.reject(overloaded) }) as unknown as DurableObjectStub<ClusterReconciler>);
+      .mockImplementation(
+        () => ({ reconcile: () => Promise.reject(overloaded) }) as unknown as DurableObjectStub<ClusterReconciler>,
+      );
     await expectUnavailable(await postIdentify({ email: `${unique("overloaded")}@x.io` }));
     expect(objects).toHaveBeenCalledTimes(1);
     objects.mockRestore();
@@ -194,7 +197,10 @@ describe("anything unexpected", () => {
 
     const line = log.mock.calls.map(([entry]) => String(entry)).find((entry) => entry.includes('"status":500'));
     expect(line).toBeDefined();
-    expect(JSON.parse(line ?? "{}")).toMatchObject({ outcome: "internal_error", detail: expect.stringContaining("TypeError") });
+    expect(JSON.parse(line ?? "{}")).toMatchObject({
+      outcome: "internal_error",
+      detail: expect.stringContaining("TypeError"),
+    });
     expect(line).not.toContain(email);
   });
 });

@@ -26,7 +26,9 @@ afterAll(() => {
 const local = fc.stringMatching(/^[a-z0-9]{1,6}(\.[a-z0-9]{1,4})?$/);
 const domain = fc.constantFrom("x.io", "example.com", "mail.test.org");
 const email = fc.tuple(local, domain).map(([l, d]) => `${l}@${d}`);
-const phoneDigits = fc.tuple(fc.boolean(), fc.integer({ min: 100, max: 9_999_999 })).map(([plus, n]) => `${plus ? "+" : ""}${n}`);
+const phoneDigits = fc
+  .tuple(fc.boolean(), fc.integer({ min: 100, max: 9_999_999 }))
+  .map(([plus, n]) => `${plus ? "+" : ""}${n}`);
 
 /** A valid phone as a caller might type it, with the normalised form. */
 const typedPhone = fc
@@ -43,7 +45,11 @@ const typedEmail = fc
 
 const validCase: fc.Arbitrary<Case> = fc
   .record(
-    { e: fc.option(typedEmail, { nil: undefined }), p: fc.option(typedPhone, { nil: undefined }), extra: fc.jsonValue({ maxDepth: 3 }) },
+    {
+      e: fc.option(typedEmail, { nil: undefined }),
+      p: fc.option(typedPhone, { nil: undefined }),
+      extra: fc.jsonValue({ maxDepth: 3 }),
+    },
     { requiredKeys: ["e", "p"] },
   )
   .filter(({ e, p }) => e !== undefined || p !== undefined)
@@ -87,10 +93,17 @@ const invalidObject: fc.Arbitrary<Case> = fc
     fc.record({ phoneNumber: wrongPhone }),
     fc.record({ email: wrongEmail, phoneNumber: fc.option(typedPhone.map((p) => p.input)) }),
     fc.record({ email: fc.option(typedEmail.map((e) => e.input)), phoneNumber: wrongPhone }),
-    fc.record({ email: fc.constantFrom(null, "", "   "), phoneNumber: fc.constantFrom(null, "", " ") }, { requiredKeys: [] }),
-    fc.dictionary(fc.string().filter((k) => k !== "email" && k !== "phoneNumber"), fc.jsonValue({ maxDepth: 2 }), {
-      maxKeys: 4,
-    }),
+    fc.record(
+      { email: fc.constantFrom(null, "", "   "), phoneNumber: fc.constantFrom(null, "", " ") },
+      { requiredKeys: [] },
+    ),
+    fc.dictionary(
+      fc.string().filter((k) => k !== "email" && k !== "phoneNumber"),
+      fc.jsonValue({ maxDepth: 2 }),
+      {
+        maxKeys: 4,
+      },
+    ),
   )
   .map((value) => ({ valid: false as const, body: JSON.stringify(value) }));
 
@@ -101,25 +114,26 @@ const nested = fc
     return { valid: false as const, body: `{"email":"${e}","x":${open.repeat(depth)}1${close.repeat(depth)}}` };
   });
 
-const oversized = fc
-  .tuple(email, fc.integer({ min: 1, max: 4096 }), fc.boolean())
-  .map(([e, over, stream]) => {
-    const text = JSON.stringify({ email: e, pad: "x".repeat(MAX_BODY_BYTES + over) });
-    const bytes = encoder.encode(text);
-    const body: BodyInit = stream
-      ? new ReadableStream<Uint8Array>({
-          start(controller) {
-            for (let i = 0; i < bytes.length; i += 1000) controller.enqueue(bytes.slice(i, i + 1000));
-            controller.close();
-          },
-        })
-      : text;
-    return { valid: false as const, body };
-  });
+const oversized = fc.tuple(email, fc.integer({ min: 1, max: 4096 }), fc.boolean()).map(([e, over, stream]) => {
+  const text = JSON.stringify({ email: e, pad: "x".repeat(MAX_BODY_BYTES + over) });
+  const bytes = encoder.encode(text);
+  const body: BodyInit = stream
+    ? new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < bytes.length; i += 1000) controller.enqueue(bytes.slice(i, i + 1000));
+          controller.close();
+        },
+      })
+    : text;
+  return { valid: false as const, body };
+});
 
 const notAnObject: fc.Arbitrary<Case> = fc
   .oneof(
-    fc.jsonValue().filter((value) => typeof value !== "object" || value === null || Array.isArray(value)).map((v) => JSON.stringify(v)),
+    fc
+      .jsonValue()
+      .filter((value) => typeof value !== "object" || value === null || Array.isArray(value))
+      .map((v) => JSON.stringify(v)),
     fc.string(), // almost never JSON; never an object with a valid identifier
     fc.string({ unit: "binary" }),
   )

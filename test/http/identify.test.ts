@@ -9,7 +9,12 @@ describe("the seed's examples", () => {
     const newEmail = `${unique("newemail")}@example.com`;
 
     const first = await identify({ email });
-    expect(first).toEqual({ primaryContactId: first.primaryContactId, emails: [email], phoneNumbers: [], secondaryContactIds: [] });
+    expect(first).toEqual({
+      primaryContactId: first.primaryContactId,
+      emails: [email],
+      phoneNumbers: [],
+      secondaryContactIds: [],
+    });
 
     const second = await identify({ email, phoneNumber: phone });
     expect(second.primaryContactId).toBe(first.primaryContactId);

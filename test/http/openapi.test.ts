@@ -1,5 +1,5 @@
-import { type Schema, Validator } from "@cfworker/json-schema";
 import { env } from "cloudflare:workers";
+import { type Schema, Validator } from "@cfworker/json-schema";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { MAX_BODY_BYTES } from "../../src/routes/body";
 import { call, callWith, postIdentify, unique } from "../helpers";

@@ -12,11 +12,26 @@ it("the invariant checker names every kind of violation it is given", async () =
   const t = (minute: number) => `2026-01-01T00:${String(minute).padStart(2, "0")}:00.000Z`;
   const p1 = await insertRow({ email: "dup@x.io", linkPrecedence: "primary", createdAt: t(1) });
   const p2 = await insertRow({ email: "dup@x.io", phoneNumber: "2220002", linkPrecedence: "primary", createdAt: t(2) });
-  const chained = await insertRow({ phoneNumber: "3330003", linkPrecedence: "secondary", linkedId: p2, createdAt: t(3) });
-  const chain = await insertRow({ phoneNumber: "3330004", linkPrecedence: "secondary", linkedId: chained, createdAt: t(4) });
+  const chained = await insertRow({
+    phoneNumber: "3330003",
+    linkPrecedence: "secondary",
+    linkedId: p2,
+    createdAt: t(3),
+  });
+  const chain = await insertRow({
+    phoneNumber: "3330004",
+    linkPrecedence: "secondary",
+    linkedId: chained,
+    createdAt: t(4),
+  });
   const older = await insertRow({ phoneNumber: "4440004", linkPrecedence: "secondary", linkedId: p1, createdAt: t(0) });
   const gone = await insertRow({ email: "gone@x.io", linkPrecedence: "primary", createdAt: t(5), deletedAt: t(6) });
-  const orphan = await insertRow({ email: "orphan@x.io", linkPrecedence: "secondary", linkedId: gone, createdAt: t(7) });
+  const orphan = await insertRow({
+    email: "orphan@x.io",
+    linkPrecedence: "secondary",
+    linkedId: gone,
+    createdAt: t(7),
+  });
   const empty = await insertRow({ linkPrecedence: "primary", createdAt: t(8) });
 
   const { results } = await env.DB.prepare(INVARIANT_VIOLATIONS_SQL).all<InvariantViolation>();
@@ -30,5 +45,7 @@ it("the invariant checker names every kind of violation it is given", async () =
       ["contact_without_identifier", empty],
     ].sort(),
   );
-  expect(results.find((r) => r.contactId === p1 && r.violation === "primary_not_oldest")?.detail).toContain(String(older));
+  expect(results.find((r) => r.contactId === p1 && r.violation === "primary_not_oldest")?.detail).toContain(
+    String(older),
+  );
 });

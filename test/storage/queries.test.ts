@@ -36,14 +36,20 @@ describe("migrations", () => {
         .sort((a, b) => a.name.localeCompare(b.name)),
     );
 
-    const table = await env.DB.prepare("SELECT sql FROM sqlite_master WHERE name = 'contacts'").first<{ sql: string }>();
+    const table = await env.DB.prepare("SELECT sql FROM sqlite_master WHERE name = 'contacts'").first<{
+      sql: string;
+    }>();
     for (const check of config.checks) expect(table?.sql).toContain(check.name);
     expect(table?.sql).toContain("REFERENCES `contacts`(`id`)");
   });
 
   it("reject a row that breaks the primary/secondary shape", async () => {
-    await expect(insertRow({ email: `${unique("bad")}@x.io`, linkPrecedence: "secondary" })).rejects.toThrow(/CHECK constraint/);
-    await expect(insertRow({ email: `${unique("bad")}@x.io`, linkPrecedence: "primary", linkedId: 1 })).rejects.toThrow(/CHECK constraint/);
+    await expect(insertRow({ email: `${unique("bad")}@x.io`, linkPrecedence: "secondary" })).rejects.toThrow(
+      /CHECK constraint/,
+    );
+    await expect(insertRow({ email: `${unique("bad")}@x.io`, linkPrecedence: "primary", linkedId: 1 })).rejects.toThrow(
+      /CHECK constraint/,
+    );
   });
 });
 
@@ -53,7 +59,13 @@ describe("readTouchedClusters", () => {
     const one = await identify({ email: a, phoneNumber: "7100001" });
     await identify({ email: `${unique("ra2")}@x.io`, phoneNumber: "7100001" });
     const two = await identify({ email: b, phoneNumber: "7100002" });
-    await insertRow({ email: a, phoneNumber: "7100003", linkPrecedence: "secondary", linkedId: one.primaryContactId, deletedAt: "2026-01-01T00:00:00.000Z" });
+    await insertRow({
+      email: a,
+      phoneNumber: "7100003",
+      linkPrecedence: "secondary",
+      linkedId: one.primaryContactId,
+      deletedAt: "2026-01-01T00:00:00.000Z",
+    });
 
     const rows = await readTouchedClusters(db, { email: a, phoneNumber: "7100002" });
     const expected = await storedRows(
@@ -82,7 +94,9 @@ describe("commitPlan", () => {
     // Someone else stores the same new email between our read and our write.
     await identify({ email: who.email, phoneNumber: "7200001" });
     const before = await storedRows();
-    await expect(commitPlan(db, who, planStamp(rows, who, plan.primaryId), plan)).rejects.toBeInstanceOf(ClusterChangedError);
+    await expect(commitPlan(db, who, planStamp(rows, who, plan.primaryId), plan)).rejects.toBeInstanceOf(
+      ClusterChangedError,
+    );
     expect(await storedRows()).toEqual(before);
 
     // Re-read: there is nothing left to do.
@@ -99,12 +113,21 @@ describe("commitPlan", () => {
     const who = { email: a, phoneNumber: "7200011" };
     const rows = await readTouchedClusters(db, who);
     const plan = planReconciliation(rows, who);
-    expect(plan).toMatchObject({ outcome: "merged", primaryId: older.primaryContactId, absorb: [younger.primaryContactId], insert: null });
+    expect(plan).toMatchObject({
+      outcome: "merged",
+      primaryId: older.primaryContactId,
+      absorb: [younger.primaryContactId],
+      insert: null,
+    });
 
     // The younger cluster grows after our read: not a conflict, the new row is folded too.
     const grown = await identify({ email: `${unique("late")}@x.io`, phoneNumber: "7200011" });
     const committed = await commitPlan(db, who, planStamp(rows, who, plan.primaryId), plan);
-    expect(committed.map((r) => r.id)).toEqual([older.primaryContactId, younger.primaryContactId, ...grown.secondaryContactIds]);
+    expect(committed.map((r) => r.id)).toEqual([
+      older.primaryContactId,
+      younger.primaryContactId,
+      ...grown.secondaryContactIds,
+    ]);
     for (const row of await storedRows("id IN (?, ?)", younger.primaryContactId, grown.secondaryContactIds[0])) {
       expect(row).toMatchObject({ linkPrecedence: "secondary", linkedId: older.primaryContactId });
     }

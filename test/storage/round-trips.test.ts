@@ -47,7 +47,8 @@ describe("D1 round trips and statements per request kind", () => {
     await identifyContact(env, a);
     await identifyContact(env, b);
     // Grow the younger cluster: re-linking its members must stay one set-based statement.
-    for (let i = 0; i < 5; i++) await identifyContact(env, { email: `${unique("b-more")}@rt.test`, phoneNumber: b.phoneNumber });
+    for (let i = 0; i < 5; i++)
+      await identifyContact(env, { email: `${unique("b-more")}@rt.test`, phoneNumber: b.phoneNumber });
     const result = await identifyContact(env, { email: a.email, phoneNumber: b.phoneNumber });
     expect(result.outcome).toBe("merged");
     expect(result.response.secondaryContactIds).toHaveLength(6);

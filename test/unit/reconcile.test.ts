@@ -4,16 +4,35 @@ import { buildIdentifyResponse, planReconciliation } from "../../src/domain/reco
 
 const at = (minute: number) => `2026-01-01T00:${String(minute).padStart(2, "0")}:00.000Z`;
 const primary = (id: number, minute: number, email: string | null, phoneNumber: string | null): ContactRow => ({
-  id, email, phoneNumber, linkedId: null, linkPrecedence: "primary", createdAt: at(minute),
+  id,
+  email,
+  phoneNumber,
+  linkedId: null,
+  linkPrecedence: "primary",
+  createdAt: at(minute),
 });
-const secondary = (id: number, minute: number, linkedId: number, email: string | null, phoneNumber: string | null): ContactRow => ({
-  id, email, phoneNumber, linkedId, linkPrecedence: "secondary", createdAt: at(minute),
+const secondary = (
+  id: number,
+  minute: number,
+  linkedId: number,
+  email: string | null,
+  phoneNumber: string | null,
+): ContactRow => ({
+  id,
+  email,
+  phoneNumber,
+  linkedId,
+  linkPrecedence: "secondary",
+  createdAt: at(minute),
 });
 
 describe("planReconciliation", () => {
   it("creates a primary with both fields when nothing matches", () => {
     expect(planReconciliation([], { email: "a@x.io", phoneNumber: "123" })).toEqual({
-      outcome: "created", primaryId: null, promote: false, absorb: [],
+      outcome: "created",
+      primaryId: null,
+      promote: false,
+      absorb: [],
       insert: { email: "a@x.io", phoneNumber: "123", linkPrecedence: "primary", linkedId: null },
     });
     expect(planReconciliation([], { phoneNumber: "123" }).insert).toMatchObject({ email: null, phoneNumber: "123" });
@@ -22,7 +41,10 @@ describe("planReconciliation", () => {
   it("inserts a secondary with both request fields when one of them is new", () => {
     const rows = [primary(1, 0, "a@x.io", "123")];
     expect(planReconciliation(rows, { email: "b@x.io", phoneNumber: "123" })).toEqual({
-      outcome: "linked", primaryId: 1, promote: false, absorb: [],
+      outcome: "linked",
+      primaryId: 1,
+      promote: false,
+      absorb: [],
       insert: { email: "b@x.io", phoneNumber: "123", linkPrecedence: "secondary", linkedId: 1 },
     });
   });
@@ -42,19 +64,30 @@ describe("planReconciliation", () => {
       secondary(4, 3, 2, "d@x.io", "222"),
     ];
     expect(planReconciliation(rows, { email: "a@x.io", phoneNumber: "222" })).toEqual({
-      outcome: "merged", primaryId: 1, promote: false, absorb: [2], insert: null,
+      outcome: "merged",
+      primaryId: 1,
+      promote: false,
+      absorb: [2],
+      insert: null,
     });
   });
 
   it("decides age by createdAt before id", () => {
     const rows = [primary(5, 0, "old@x.io", null), primary(2, 9, "young@x.io", null)];
-    expect(planReconciliation(rows, { email: "old@x.io", phoneNumber: "999" })).toMatchObject({ primaryId: 5, absorb: [2] });
+    expect(planReconciliation(rows, { email: "old@x.io", phoneNumber: "999" })).toMatchObject({
+      primaryId: 5,
+      absorb: [2],
+    });
   });
 
   it("promotes the oldest live contact when the primary is gone", () => {
     const rows = [secondary(2, 1, 1, "a@x.io", "222"), secondary(3, 2, 1, "a@x.io", "333")];
     expect(planReconciliation(rows, { phoneNumber: "333" })).toEqual({
-      outcome: "merged", primaryId: 2, promote: true, absorb: [1], insert: null,
+      outcome: "merged",
+      primaryId: 2,
+      promote: true,
+      absorb: [1],
+      insert: null,
     });
   });
 });

@@ -4,7 +4,11 @@ import { ownerKey } from "../../src/durable/routing";
 describe("ownerKey", () => {
   it("names the object after the cluster's oldest contact", async () => {
     const row = (id: number, minute: number) => ({
-      id, email: null, phoneNumber: "123", linkedId: null, linkPrecedence: "primary" as const,
+      id,
+      email: null,
+      phoneNumber: "123",
+      linkedId: null,
+      linkPrecedence: "primary" as const,
       createdAt: `2026-01-01T00:0${minute}:00.000Z`,
     });
     expect(await ownerKey([row(7, 2), row(9, 1)], { phoneNumber: "123" })).toBe("contact:9");
