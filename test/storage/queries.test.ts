@@ -4,7 +4,6 @@ import { describe, expect, it } from "vitest";
 import { ClusterChangedError, commitPlan, database, planStamp, readTouchedClusters } from "../../src/db/queries";
 import { contacts } from "../../src/db/schema";
 import { planReconciliation } from "../../src/domain/reconcile";
-import { identifyContact } from "../../src/durable/client";
 import { expectInvariants, identify, insertRow, storedRows, unique } from "../helpers";
 
 const db = database(env.DB);
@@ -132,26 +131,5 @@ describe("commitPlan", () => {
       expect(row).toMatchObject({ linkPrecedence: "secondary", linkedId: older.primaryContactId });
     }
     await expectInvariants();
-  });
-});
-
-describe("D1 round trips per request kind", () => {
-  it("is 1 for a repeat and 2 for every kind of write", async () => {
-    const [a, b] = [`${unique("rt")}@x.io`, `${unique("rt")}@x.io`];
-    const created = await identifyContact(env, { email: a, phoneNumber: "7300001" });
-    expect([created.outcome, created.d1.roundTrips, created.objectCalls]).toEqual(["created", 2, 1]);
-
-    const repeat = await identifyContact(env, { email: a, phoneNumber: "7300001" });
-    expect([repeat.outcome, repeat.d1, repeat.objectCalls]).toEqual(["unchanged", { roundTrips: 1, statements: 1 }, 0]);
-
-    const linked = await identifyContact(env, { email: a, phoneNumber: "7300002" });
-    expect([linked.outcome, linked.d1.roundTrips]).toEqual(["linked", 2]);
-
-    await identifyContact(env, { email: b, phoneNumber: "7300003" });
-    const merged = await identifyContact(env, { email: b, phoneNumber: "7300001" });
-    expect([merged.outcome, merged.d1.roundTrips]).toEqual(["merged", 2]);
-    // Worker read + the write batch: guard, the write, and the read of the result.
-    expect(merged.d1.statements).toBe(1 + 3);
-    expect(linked.d1.statements).toBe(1 + 3);
   });
 });
