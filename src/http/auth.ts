@@ -31,8 +31,10 @@ const sha256 = async (text: string): Promise<ArrayBuffer> => crypto.subtle.diges
 // secret's text so that a new value (a rotation) is picked up.
 let configured: { secret: string; digests: Promise<ArrayBuffer[]> } | undefined;
 
-function configuredDigests(secret: string, tokens: string[]): Promise<ArrayBuffer[]> {
-  if (configured?.secret !== secret) configured = { secret, digests: Promise.all(tokens.map(sha256)) };
+function configuredDigests(secret: string): Promise<ArrayBuffer[]> {
+  if (configured?.secret !== secret) {
+    configured = { secret, digests: Promise.all(configuredTokens(secret).map(sha256)) };
+  }
   return configured.digests;
 }
 
@@ -45,8 +47,7 @@ const hex = (bytes: ArrayBuffer): string =>
  * configured token is compared, so the time taken tells nothing about which matched.
  */
 export async function matchToken(presented: string, secret: string): Promise<string | undefined> {
-  const tokens = configuredTokens(secret);
-  const [digest, digests] = await Promise.all([sha256(presented), configuredDigests(secret, tokens)]);
+  const [digest, digests] = await Promise.all([sha256(presented), configuredDigests(secret)]);
   let match: string | undefined;
   for (const candidate of digests) {
     if (crypto.subtle.timingSafeEqual(candidate, digest)) match ??= hex(candidate).slice(0, 16);
