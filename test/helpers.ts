@@ -58,7 +58,7 @@ export async function storedRows(where = "1 = 1", ...params: unknown[]): Promise
   return results;
 }
 
-/** Rows holding any of these identifiers, and every row of their clusters. */
+/** The stored rows of one cluster: its primary and every row linked to it, soft-deleted ones included. */
 export async function clusterRows(primaryId: number): Promise<Contact[]> {
   return storedRows("id = ?1 OR linkedId = ?1", primaryId);
 }

@@ -3,6 +3,7 @@ import { getTableConfig } from "drizzle-orm/sqlite-core";
 import { describe, expect, it } from "vitest";
 import { ClusterChangedError, commitPlan, database, planStamp, readTouchedClusters } from "../../src/db/queries";
 import { contacts } from "../../src/db/schema";
+import { byAge } from "../../src/domain/contact";
 import { planReconciliation } from "../../src/domain/reconcile";
 import { expectInvariants, identify, insertRow, storedRows, unique } from "../helpers";
 
@@ -73,8 +74,6 @@ describe("readTouchedClusters", () => {
       two.primaryContactId,
     );
     expect(expected).toHaveLength(3);
-    const byAge = (x: { createdAt: string; id: number }, y: { createdAt: string; id: number }) =>
-      x.createdAt.localeCompare(y.createdAt) || x.id - y.id;
     expect(rows.map((r) => r.id)).toEqual(expected.sort(byAge).map((r) => r.id));
     expect(rows.map((r) => r.phoneNumber)).not.toContain("7100003");
     expect(await readTouchedClusters(db, { email: `${unique("none")}@x.io` })).toEqual([]);
