@@ -49,10 +49,21 @@ export default defineConfig(async () => {
           },
         },
         {
-          // Tools that drive the service from outside (benchmark, browser): plain Node.
+          // Tools that drive the service from outside (benchmark, OpenAPI lint): plain Node.
           test: {
             name: "node",
             include: ["test/node/**/*.test.ts"],
+            environment: "node",
+            testTimeout: 120_000,
+            hookTimeout: 120_000,
+          },
+        },
+        {
+          // The docs page in headless Chromium: needs Debian's chromium, so it is not part of
+          // `npm test` (only Node and npm) but its own command, `npm run test:browser`.
+          test: {
+            name: "browser",
+            include: ["test/browser/**/*.test.ts"],
             environment: "node",
             testTimeout: 120_000,
             hookTimeout: 120_000,

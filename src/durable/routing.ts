@@ -1,4 +1,5 @@
 import { type ContactRow, type Identifiers, oldest } from "../domain/contact";
+import { hex } from "../text";
 
 /**
  * The name of the ClusterReconciler that owns the writes for these rows: the
@@ -12,5 +13,5 @@ export async function ownerKey(rows: readonly ContactRow[], who: Identifiers): P
   if (primary) return `contact:${primary.id}`;
   const identifier = who.email !== undefined ? `email:${who.email}` : `phone:${who.phoneNumber ?? ""}`;
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(identifier));
-  return `new:${[...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+  return `new:${hex(digest)}`;
 }

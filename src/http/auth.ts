@@ -1,4 +1,5 @@
 import { HttpError } from "../errors";
+import { commaSeparated, hex } from "../text";
 import { requestFacts, routedPath } from "./context";
 
 /** What a 401 answers in `WWW-Authenticate` (RFC 6750). */
@@ -19,10 +20,7 @@ function unauthorized(detail: "missing_token" | "invalid_token" | "not_configure
 
 /** The tokens of the `API_TOKENS` secret: comma-separated, so that two can be valid during a rotation. */
 export function configuredTokens(secret: string | undefined): string[] {
-  return (secret ?? "")
-    .split(",")
-    .map((token) => token.trim())
-    .filter((token) => token !== "");
+  return commaSeparated(secret);
 }
 
 const sha256 = async (text: string): Promise<ArrayBuffer> => crypto.subtle.digest("SHA-256", encoder.encode(text));
@@ -37,9 +35,6 @@ function configuredDigests(secret: string): Promise<ArrayBuffer[]> {
   }
   return configured.digests;
 }
-
-const hex = (bytes: ArrayBuffer): string =>
-  [...new Uint8Array(bytes)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 
 /**
  * The fingerprint of the configured token equal to `presented`, if any. Both sides

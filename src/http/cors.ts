@@ -1,3 +1,4 @@
+import { commaSeparated } from "../text";
 import { requestFacts } from "./context";
 import { withHeaders } from "./response";
 
@@ -10,10 +11,7 @@ const PREFLIGHT_MAX_AGE_SECONDS = "600";
 
 /** The origins of `ALLOWED_ORIGINS` (comma-separated, exact `scheme://host[:port]`); none means CORS is off. */
 export function allowedOrigins(env: Env): string[] {
-  return (env.ALLOWED_ORIGINS ?? "")
-    .split(",")
-    .map((origin) => origin.trim().toLowerCase())
-    .filter((origin) => origin !== "");
+  return commaSeparated(env.ALLOWED_ORIGINS).map((origin) => origin.toLowerCase());
 }
 
 /** The request's `Origin` if CORS is on and it is one of ours, else undefined. */

@@ -1,6 +1,7 @@
 import type { Identifiers } from "../domain/contact";
-import type { Identified } from "../durable/client";
+import type { Identified } from "../durable/identify";
 import { HttpError, INTERNAL_ERROR } from "../errors";
+import { hex } from "../text";
 import { type RequestFacts, requestFacts, routedPath } from "./context";
 import { withHeaders } from "./response";
 
@@ -80,7 +81,7 @@ export async function keyedHash(secret: string, kind: string, value: string): Pr
     hmacKeys.set(secret, key);
   }
   const mac = await crypto.subtle.sign("HMAC", await key, encoder.encode(`${kind}:${value}`));
-  return [...new Uint8Array(mac, 0, 16)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return hex(new Uint8Array(mac, 0, 16));
 }
 
 type IdentifierHashes = { emailHash?: string; phoneHash?: string };

@@ -2,7 +2,7 @@ import { toJsonSchemaDefs } from "@valibot/to-json-schema";
 import type { OpenAPIV3_1 } from "openapi-types";
 import { IdentifyRequestSchema } from "../domain/request";
 import { INTERNAL_ERROR } from "../errors";
-import { MAX_BODY_BYTES } from "../routes/body";
+import { MAX_BODY_BYTES } from "../http/body";
 import { INVALID_REQUEST, identifyExamples } from "./examples";
 import {
   type ErrorDetail,

@@ -1,9 +1,9 @@
 import * as v from "valibot";
 import { IdentifyRequestSchema } from "../domain/request";
-import { identifyContact } from "../durable/client";
+import { identifyContact } from "../durable/identify";
 import { HttpError } from "../errors";
+import { readJsonBody } from "../http/body";
 import { noteIdentified, noteIdentifiers } from "../http/request-log";
-import { readJsonBody } from "./body";
 
 /** `POST /identify`: validate and normalise, reconcile, answer with the cluster. */
 export async function identify(request: Request, env: Env): Promise<Response> {

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { IdentifyResponse } from "../../src/domain/contact";
-import { identifyContact } from "../../src/durable/client";
+import { identifyContact } from "../../src/durable/identify";
 import { MAX_ATTEMPTS } from "../../src/durable/reconciler";
 import { clusterRows, expectInvariants, identify, postIdentify, storedRows, unique } from "../helpers";
 

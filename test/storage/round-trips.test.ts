@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { identifyContact } from "../../src/durable/client";
+import { identifyContact } from "../../src/durable/identify";
 import { unique } from "../helpers";
 
 // The D1 work each kind of request costs. In production every round trip is a network

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { jsonDepth } from "../../src/routes/body";
+import { jsonDepth } from "../../src/http/body";
 
 describe("jsonDepth", () => {
   it("counts nesting of arrays and objects", () => {
