@@ -3,9 +3,19 @@ import { database, readTouchedClusters } from "../db/queries";
 import type { Identifiers, IdentifyResponse } from "../domain/contact";
 import { buildIdentifyResponse, isReadOnly, type Outcome, planReconciliation } from "../domain/reconcile";
 import { serviceUnavailable } from "../errors";
-import type { ReconcileResult } from "./reconciler";
 import { withRetries } from "./retry";
 import { ownerKey } from "./routing";
+
+/** A storage failure the object reported as its result, raised again in this Worker. */
+class ObjectStorageError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = "ObjectStorageError";
+  }
+}
 
 /** Objects a request may be handed on to as clusters merge under it, before a 503. */
 export const MAX_HOPS = 8;
@@ -40,10 +50,12 @@ export async function identifyContact(env: Env, who: Identifiers): Promise<Ident
       const owner = key;
       const snapshot = rows;
       objectCalls += 1;
-      const result = await withRetries(
-        async (): Promise<ReconcileResult> => await env.RECONCILER.getByName(owner).reconcile(owner, who, snapshot),
-      );
-      d1 = addUsage(d1, result.d1);
+      const result = await withRetries(async () => {
+        const answer = await env.RECONCILER.getByName(owner).reconcile(owner, who, snapshot);
+        d1 = addUsage(d1, answer.d1);
+        if (answer.kind === "failed") throw new ObjectStorageError(answer.message, answer.transient);
+        return answer;
+      });
       if (result.kind === "done") {
         return { outcome: result.outcome, response: result.response, d1, objectCalls };
       }

@@ -3,7 +3,7 @@ import { type D1Usage, meteredD1, noUsage } from "../db/metered";
 import { ClusterChangedError, commitPlan, database, planStamp, readTouchedClusters } from "../db/queries";
 import type { ContactRow, Identifiers, IdentifyResponse } from "../domain/contact";
 import { buildIdentifyResponse, isReadOnly, type Outcome, planReconciliation } from "../domain/reconcile";
-import { withRetries } from "./retry";
+import { isTransient, withRetries } from "./retry";
 import { ownerKey } from "./routing";
 import { SerialQueue } from "./serial-queue";
 
@@ -16,6 +16,11 @@ export type ReconcileResult = { d1: D1Usage } & (
   | { kind: "reroute"; ownerKey: string; rows: ContactRow[] }
   /** The clusters kept changing under every attempt. */
   | { kind: "contended" }
+  /**
+   * Storage failed. Returned, not thrown: an error thrown across the RPC boundary is
+   * reported by the runtime as an uncaught exception of the object, stack and all.
+   */
+  | { kind: "failed"; transient: boolean; message: string }
 );
 
 /**
@@ -35,41 +40,57 @@ export class ClusterReconciler extends DurableObject<Env> {
    */
   async reconcile(key: string, who: Identifiers, rows: ContactRow[]): Promise<ReconcileResult> {
     const commitsAtArrival = this.commits;
-    return this.queue.run(async () => {
-      const d1 = noUsage();
-      const db = database(meteredD1(this.env.DB, d1));
-      const reread = () => withRetries(() => readTouchedClusters(db, who));
-
-      let current = rows;
-      if (this.commits !== commitsAtArrival) {
-        // A commit made here while this call waited is newer than the caller's read. When
-        // its clusters hold every row the caller saw, they are the whole truth for this
-        // request as of that commit (no two clusters share an identifier); otherwise re-read.
-        // Either way the guard of the write still checks what the plan relies on.
-        const committed = new Set(this.lastCommitted.map((row) => row.id));
-        current = rows.every((row) => committed.has(row.id)) ? this.lastCommitted : await reread();
+    const d1 = noUsage();
+    return this.queue.run(async (): Promise<ReconcileResult> => {
+      try {
+        return await this.reconcileNow(key, who, rows, commitsAtArrival, d1);
+      } catch (err) {
+        // src/db has already replaced drizzle's wrapper (which quotes the caller's
+        // email and phone) with D1's own error, so the message is safe to pass on.
+        return { kind: "failed", transient: isTransient(err), message: String(err), d1 };
       }
-      for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-        const plan = planReconciliation(current, who);
-        if (isReadOnly(plan)) {
-          return { kind: "done", outcome: plan.outcome, response: buildIdentifyResponse(current), d1 };
-        }
-        // The caller routed by its own rows: only other rows can name another owner.
-        const owner = current === rows ? key : await ownerKey(current, who);
-        if (owner !== key) return { kind: "reroute", ownerKey: owner, rows: current, d1 };
-        try {
-          const stamp = planStamp(current, who, plan.primaryId);
-          const committed = await withRetries(() => commitPlan(db, who, stamp, plan));
-          this.commits++;
-          this.lastCommitted = committed;
-          return { kind: "done", outcome: plan.outcome, response: buildIdentifyResponse(committed), d1 };
-        } catch (err) {
-          if (!(err instanceof ClusterChangedError)) throw err;
-          // Another object changed what the plan relied on between our read and our write.
-          current = await reread();
-        }
-      }
-      return { kind: "contended", d1 };
     });
+  }
+
+  private async reconcileNow(
+    key: string,
+    who: Identifiers,
+    rows: ContactRow[],
+    commitsAtArrival: number,
+    d1: D1Usage,
+  ): Promise<ReconcileResult> {
+    const db = database(meteredD1(this.env.DB, d1));
+    const reread = () => withRetries(() => readTouchedClusters(db, who));
+
+    let current = rows;
+    if (this.commits !== commitsAtArrival) {
+      // A commit made here while this call waited is newer than the caller's read. When
+      // its clusters hold every row the caller saw, they are the whole truth for this
+      // request as of that commit (no two clusters share an identifier); otherwise re-read.
+      // Either way the guard of the write still checks what the plan relies on.
+      const committed = new Set(this.lastCommitted.map((row) => row.id));
+      current = rows.every((row) => committed.has(row.id)) ? this.lastCommitted : await reread();
+    }
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const plan = planReconciliation(current, who);
+      if (isReadOnly(plan)) {
+        return { kind: "done", outcome: plan.outcome, response: buildIdentifyResponse(current), d1 };
+      }
+      // The caller routed by its own rows: only other rows can name another owner.
+      const owner = current === rows ? key : await ownerKey(current, who);
+      if (owner !== key) return { kind: "reroute", ownerKey: owner, rows: current, d1 };
+      try {
+        const stamp = planStamp(current, who, plan.primaryId);
+        const committed = await withRetries(() => commitPlan(db, who, stamp, plan));
+        this.commits++;
+        this.lastCommitted = committed;
+        return { kind: "done", outcome: plan.outcome, response: buildIdentifyResponse(committed), d1 };
+      } catch (err) {
+        if (!(err instanceof ClusterChangedError)) throw err;
+        // Another object changed what the plan relied on between our read and our write.
+        current = await reread();
+      }
+    }
+    return { kind: "contended", d1 };
   }
 }
