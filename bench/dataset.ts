@@ -90,7 +90,7 @@ SELECT CAST(?3 AS INTEGER) + n,
   FROM laid`;
 
 /** Rows per INSERT: a progress step, and small enough that no statement runs for long. */
-export const CHUNK_ROWS = 50_000;
+const CHUNK_ROWS = 50_000;
 
 /** Allocates ids and cluster numbers for successive regions of one database. */
 export class Dataset {

@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
 import { clusterEmail, clusterPhone } from "./dataset";
@@ -116,6 +115,3 @@ export async function measureFloors(
   }
   return floors;
 }
-
-/** Default parent of the floors' throwaway state. */
-export const FLOORS_STATE_PARENT = os.tmpdir();

@@ -6,20 +6,8 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import {
-  BENCH_HEADERS,
-  type Cell,
-  DEFAULT_WRITE_RATE,
-  mergePairsNeeded,
-  prepareStandard,
-  runScale,
-  runStandard,
-} from "./bench";
-import { compareRuntimes, freePort } from "./compare";
 import { waitForQuiet } from "./cpu";
 import { measureFloors } from "./floors";
-import { runLoad } from "./load";
-import { profileWhile } from "./profile";
 import {
   cellLine,
   cellsTable,
@@ -39,7 +27,8 @@ import {
   usageTable,
   writeJson,
 } from "./report";
-import { DEFAULT_STATE_DIR, type Runtime, startRuntime, stopRuntimesOnSignals } from "./runtime";
+import { type Cell, runScale, runStandard } from "./runs";
+import { DEFAULT_STATE_DIR, startRuntime, stopRuntimesOnSignals } from "./runtime";
 import { WORKLOADS, type WorkloadName } from "./workloads";
 
 const USAGE = `usage: npm run bench -- [options]
@@ -49,14 +38,12 @@ const USAGE = `usage: npm run bench -- [options]
   --workloads <list>    subset of ${WORKLOADS.join(",")} (default: all)
   --scale               preload 10k, 100k and 1M contacts and measure repeat and link at each
   --sizes <list>        table sizes for --scale (default 10000,100000,1000000)
-  --compare-runtimes    also measure /health through wrangler dev and Miniflare's entry socket
-  --floors              also measure the stack's own operations (rate limiter, D1 read, object call, D1 batch)
-  --state-dir <dir>     where local D1 and Durable Object state lives (default ${DEFAULT_STATE_DIR})
-  --profile <workload>  instead of measuring: CPU-profile workerd's isolates during one workload
-                        (inspector attached, so proportions only) and list the hottest functions
-  --wait-quiet <s>      first wait up to this long for other processes to leave the CPU idle (default 60, 0: don't)
-  --out <file>          JSON output (default bench/results/latest.json, or scale.json)
-  --keep-state          keep the local D1 files after the run (.wrangler/bench/state)`;
+  --floors              also measure single operations on a bare Worker (rate limiter, D1 read,
+                        object call, D1 batch): the floor under each request kind
+  --state-dir <dir>     local D1 and Durable Object state, wiped at start (default ${DEFAULT_STATE_DIR})
+  --wait-quiet <s>      wait up to this long for other processes to leave the CPU idle (default 60, 0: don't)
+  --out <file>          JSON output, and Markdown beside it (default bench/results/latest.json, or scale.json)
+  --keep-state          keep the state directory after the run`;
 
 function numbers(list: string, name: string): number[] {
   const values = list.split(",").map((v) => Number(v.trim()));
@@ -75,11 +62,9 @@ async function main(): Promise<void> {
       workloads: { type: "string", default: WORKLOADS.join(",") },
       scale: { type: "boolean", default: false },
       sizes: { type: "string", default: "10000,100000,1000000" },
-      "compare-runtimes": { type: "boolean", default: false },
       floors: { type: "boolean", default: false },
       "state-dir": { type: "string", default: DEFAULT_STATE_DIR },
       "wait-quiet": { type: "string", default: "60" },
-      profile: { type: "string" },
       out: { type: "string" },
       "keep-state": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
@@ -118,26 +103,10 @@ async function main(): Promise<void> {
   stopRuntimesOnSignals();
   console.log("building the Worker (wrangler deploy --dry-run) and starting workerd...");
   const stateDir = values["state-dir"];
-  const profiled = values.profile;
-  if (profiled !== undefined && !(WORKLOADS as readonly string[]).includes(profiled)) {
-    throw new Error(`unknown workload "${profiled}"\n${USAGE}`);
-  }
-  const inspectorPort = profiled === undefined ? undefined : await freePort();
-  const runtime = await startRuntime({ keepState: values["keep-state"], stateDir, inspectorPort });
+  const runtime = await startRuntime({ keepState: values["keep-state"], stateDir });
   const startedAt = new Date().toISOString();
   try {
-    console.log(`serving on ${runtime.url.origin} (direct socket; Miniflare entry ${runtime.entryUrl.origin})`);
-    const comparison = values["compare-runtimes"]
-      ? await compareRuntimes(
-          runtime,
-          concurrency.filter((c) => c <= 16),
-          timing,
-          (r) =>
-            console.log(
-              `health via ${r.runtime}, c=${r.concurrency}: ${r.result.requestsPerSecond.toFixed(0)} req/s, p50 ${r.result.latencyMs.p50.toFixed(2)} ms`,
-            ),
-        )
-      : undefined;
+    console.log(`serving on ${runtime.url.origin} (workerd socket bound straight to the Worker)`);
     const floors = values.floors
       ? await measureFloors(
           path.dirname(stateDir),
@@ -149,11 +118,6 @@ async function main(): Promise<void> {
             ),
         )
       : undefined;
-
-    if (profiled !== undefined && inspectorPort !== undefined) {
-      await profileWorkload(runtime, inspectorPort, profiled as WorkloadName, concurrency, timing);
-      return;
-    }
     const onCell = (cell: Cell) => console.log(cellLine(cell));
     // Each section goes to the terminal as text and to <out>.md as Markdown (for BENCHMARKS.md).
     const markdown: string[] = [
@@ -163,14 +127,6 @@ async function main(): Promise<void> {
       console.log(`\n${title}\n${renderText(table)}`);
       markdown.push(`#### ${title}\n\n${renderMarkdown(table)}`);
     };
-    if (comparison)
-      section(
-        "GET /health by local runtime",
-        loadTable(
-          "runtime",
-          comparison.map((c) => ({ ...c, name: c.runtime })),
-        ),
-      );
     if (floors)
       section(
         "floors: one operation on a bare Worker",
@@ -229,7 +185,6 @@ async function main(): Promise<void> {
         cells,
         roundTrips: { all: usage, concurrency1: sequential, requestLinesSeen: runtime.log.total },
         goals,
-        comparison,
         floors,
         ...extra,
       },
@@ -239,46 +194,6 @@ async function main(): Promise<void> {
   } finally {
     await runtime.stop();
   }
-}
-
-/** `--profile`: one workload under the inspector's CPU profiler; prints where the time goes. */
-async function profileWorkload(
-  runtime: Runtime,
-  inspectorPort: number,
-  workload: WorkloadName,
-  concurrency: readonly number[],
-  timing: { warmupMs: number; durationMs: number },
-): Promise<void> {
-  const c = concurrency.filter((n) => n <= 16).at(-1) ?? 1;
-  const { workloads, merges } = await prepareStandard(runtime);
-  await merges.ensure(mergePairsNeeded(workload, DEFAULT_WRITE_RATE, timing) * 2);
-  const load = (durationMs: number) =>
-    runLoad({
-      url: runtime.url,
-      concurrency: c,
-      warmupMs: 0,
-      durationMs,
-      headers: BENCH_HEADERS,
-      next: workloads.generator(workload),
-    });
-  await load(timing.warmupMs);
-  let requests = 0;
-  const hot = await profileWhile(
-    inspectorPort,
-    async () => (requests = (await load(timing.durationMs)).requests),
-    `profile-${workload}`,
-  );
-  const rows = hot.map((h) => [
-    h.isolate,
-    h.function,
-    h.selfMs.toFixed(1),
-    `${(h.share * 100).toFixed(1)}%`,
-    ((h.selfMs * 1000) / Math.max(1, requests)).toFixed(1),
-  ]);
-  console.log(
-    `\nhottest functions, ${workload} at c=${c}, ${requests} requests (inspector attached: proportions only)\n${renderText({ header: ["isolate", "function (bundle file:line)", "self ms", "of isolate", "us/req"], rows, left: 2 })}`,
-  );
-  console.log("\nprofiles written to bench/results/profile-*.cpuprofile (open in Chrome DevTools, Performance tab)");
 }
 
 main().catch((err: unknown) => {

@@ -2,9 +2,9 @@ import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { Cell } from "./bench";
 import type { LoadResult } from "./load";
 import { mergeUsage, type UsageByOutcome } from "./request-log";
+import type { Cell } from "./runs";
 import { ROOT } from "./runtime";
 
 /** What ran the bench: figures mean little without it. */

@@ -6,7 +6,7 @@
  */
 
 /** One request, as the Worker logged it. */
-export type RequestLine = {
+type RequestLine = {
   route: string;
   status: number;
   outcome: string | null;
@@ -16,13 +16,13 @@ export type RequestLine = {
 };
 
 /** min / mean / max of a per-request count. */
-export type Spread = { min: number; mean: number; max: number };
+type Spread = { min: number; mean: number; max: number };
 
 /**
  * The D1 work of every request of one outcome (created, linked, merged, unchanged;
  * `status NNN` for requests that have none, such as health checks and errors).
  */
-export type OutcomeUsage = {
+type OutcomeUsage = {
   requests: number;
   d1RoundTrips: Spread;
   d1Statements: Spread;
@@ -32,7 +32,7 @@ export type OutcomeUsage = {
 export type UsageByOutcome = Record<string, OutcomeUsage>;
 
 /** Parses one log message; null for anything that is not a request line (other console output). */
-export function parseRequestLine(message: string): RequestLine | null {
+function parseRequestLine(message: string): RequestLine | null {
   // Cheap reject first: the Worker logs one of these per request, at full load.
   if (message.charCodeAt(0) !== 123 /* { */ || !message.includes('"requestId"')) return null;
   let value: unknown;
@@ -88,11 +88,6 @@ export class RequestLog {
       tally.mins[i] = Math.min(tally.mins[i] ?? Infinity, value);
       tally.maxs[i] = Math.max(tally.maxs[i] ?? 0, value);
     });
-  }
-
-  /** Request lines received since the last `take()`. */
-  get pending(): number {
-    return this.count;
   }
 
   /**

@@ -20,7 +20,7 @@ export const BENCH_TOKEN = "bench-token-not-a-secret";
 export const UNTHROTTLED_LIMIT = 1_000_000_000;
 
 /** The subset of the D1 binding the harness uses from Node (via Miniflare's proxy). */
-export type D1Statement = {
+type D1Statement = {
   bind(...values: unknown[]): D1Statement;
   all<T = Record<string, unknown>>(): Promise<{ results: T[] }>;
   first<T = Record<string, unknown>>(): Promise<T | null>;
@@ -34,8 +34,6 @@ export type D1Handle = {
 export type Runtime = {
   /** The workerd socket bound straight to the Worker: what the bench measures. */
   url: URL;
-  /** Miniflare's own entry socket (a routing Worker in front of ours), kept for the comparison. */
-  entryUrl: URL;
   /** The Worker's D1 database, for preloads and query plans (not used on the measured path). */
   db: D1Handle;
   /** The request log lines the Worker printed, as the runtime's stdout delivered them. */
@@ -53,8 +51,6 @@ export type RuntimeOptions = {
   keepState?: boolean;
   /** Where the built Worker goes. */
   buildDir?: string;
-  /** Opens workerd's DevTools inspector on this port (profiling only: it slows every request). */
-  inspectorPort?: number;
 };
 
 /**
@@ -87,7 +83,7 @@ export function stopRuntimesOnSignals(): void {
 }
 
 /** Runs a command to completion, failing with its output if it exits non-zero. */
-export function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: ROOT,
@@ -110,7 +106,7 @@ export function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}
  * Builds the Worker exactly as `wrangler deploy` would upload it (same bundler, same
  * config), without uploading. Returns the path of the bundled entry module.
  */
-export async function buildWorker(outDir: string): Promise<string> {
+async function buildWorker(outDir: string): Promise<string> {
   await rm(outDir, { recursive: true, force: true });
   await run(process.execPath, [WRANGLER_BIN, "deploy", "--dry-run", "--outdir", outDir]);
   return path.join(outDir, "index.js");
@@ -192,7 +188,6 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       // A socket on the Worker itself, skipping Miniflare's routing entry Worker.
       unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
       resourcePersistencePath: stateDir,
-      ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
       // Each console.log of the Worker arrives here, parsed from workerd's stdout.
       handleStructuredLogs: (line) => log.accept(line.level, line.message),
       log: new Log(LogLevel.WARN),
@@ -214,7 +209,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   try {
     const db = (await mf.getD1Database("DB")) as unknown as D1Handle;
     await db.batch((await readMigrations()).map((sql) => db.prepare(sql)));
-    runtime = { url: await mf.unsafeGetDirectURL(), entryUrl: await mf.ready, db, log, stateDir, stop };
+    runtime = { url: await mf.unsafeGetDirectURL(), db, log, stateDir, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -13,7 +13,7 @@ export const EXPECTED_OUTCOME: Partial<Record<WorkloadName, string>> = {
 };
 
 /** mulberry32: a tiny seeded generator, so two runs send the same sequence. */
-export function seededRandom(seed: number): () => number {
+function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

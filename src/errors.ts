@@ -26,7 +26,7 @@ export function serviceUnavailable(message: string): HttpError {
   return new HttpError(503, "service_unavailable", message, { headers: { "Retry-After": "1" } });
 }
 
-/** Turns any thrown value into the JSON error envelope of CONTRACT.md, never a stack trace. */
+/** Turns any thrown value into the JSON error envelope of docs/contract.md, never a stack trace. */
 export function errorResponse(err: unknown): Response {
   if (err instanceof HttpError) {
     const { issues, headers } = err.extra;

@@ -10,7 +10,7 @@ import { openApi } from "./routes/openapi";
 
 export { ClusterReconciler } from "./durable/reconciler";
 
-/** Answers a known path called with the wrong method (CONTRACT.md: 405 with `Allow`). */
+/** Answers a known path called with the wrong method (docs/contract.md: 405 with `Allow`). */
 const onlyAllow = (allow: string) => () => {
   throw new HttpError(405, "method_not_allowed", `Use ${allow} for this path.`, {
     headers: { Allow: allow },

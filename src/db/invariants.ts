@@ -1,5 +1,5 @@
 /**
- * Lists every violation of the invariants of CONTRACT.md over the live rows of
+ * Lists every violation of the invariants of docs/contract.md over the live rows of
  * `contacts`, one row per problem (none when the data is sound). Used by the
  * tests after every concurrent scenario and by `npm run db:check` against D1.
  * A full scan on purpose: it is an audit, not a request path.

@@ -32,4 +32,3 @@ export const contacts = sqliteTable(
 );
 
 export type Contact = typeof contacts.$inferSelect;
-export type NewContact = typeof contacts.$inferInsert;

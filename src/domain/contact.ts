@@ -6,7 +6,7 @@ export type ContactRow = Pick<Contact, "id" | "email" | "phoneNumber" | "linkedI
 /** A request's identifiers after normalisation; at least one is present. */
 export type Identifiers = { email?: string; phoneNumber?: string };
 
-/** The body of a successful `/identify` answer (CONTRACT.md, "Response"). */
+/** The body of a successful `/identify` answer (docs/contract.md, "Response"). */
 export type IdentifyResponse = {
   primaryContactId: number;
   emails: string[];

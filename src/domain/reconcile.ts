@@ -4,7 +4,7 @@ import { byAge, type ContactRow, type Identifiers, type IdentifyResponse, oldest
 export type Outcome = "created" | "linked" | "merged" | "unchanged";
 
 /** A new contact to insert; `linkedId` is null for a new primary. */
-export type PlannedInsert = {
+type PlannedInsert = {
   email: string | null;
   phoneNumber: string | null;
   linkPrecedence: "primary" | "secondary";
@@ -12,7 +12,7 @@ export type PlannedInsert = {
 };
 
 /**
- * The writes that bring the touched clusters in line with CONTRACT.md.
+ * The writes that bring the touched clusters in line with docs/contract.md.
  * `primaryId` is the clusters' oldest contact (null when the request matched nothing).
  */
 export type ReconciliationPlan = {

@@ -2,16 +2,16 @@ import * as v from "valibot";
 import type { Identifiers } from "./contact";
 
 /** RFC 5321 caps a forward path at 256 octets including the angle brackets. */
-export const MAX_EMAIL_LENGTH = 254;
+const MAX_EMAIL_LENGTH = 254;
 /** The seed's `phoneNumber VARCHAR(20)`. */
-export const MAX_PHONE_LENGTH = 20;
-export const MIN_PHONE_LENGTH = 3;
+const MAX_PHONE_LENGTH = 20;
+const MIN_PHONE_LENGTH = 3;
 
 // Separators people type inside phone numbers; everything else must be a digit.
 const PHONE_SEPARATORS = /[ \-.()]/g;
 const PHONE_SHAPE = new RegExp(`^(?=.{${MIN_PHONE_LENGTH},${MAX_PHONE_LENGTH}}$)\\+?[0-9]+$`);
 
-/** Empty or whitespace-only strings count as absent (CONTRACT.md, "Request"). */
+/** Empty or whitespace-only strings count as absent (docs/contract.md, "Request"). */
 const blankToUndefined = (value: string | null | undefined): string | undefined =>
   value == null || value.trim() === "" ? undefined : value;
 

@@ -1,9 +1,9 @@
 import { HttpError } from "../errors";
 import { commaSeparated, hex } from "../text";
-import { requestFacts, routedPath } from "./context";
+import { requestFacts, routedPath } from "./request-facts";
 
 /** What a 401 answers in `WWW-Authenticate` (RFC 6750). */
-export const AUTH_CHALLENGE = 'Bearer realm="identity"';
+const AUTH_CHALLENGE = 'Bearer realm="identity"';
 
 const BEARER = /^Bearer +(\S+) *$/i;
 const encoder = new TextEncoder();

@@ -1,6 +1,6 @@
 import { HttpError } from "../errors";
 
-/** CONTRACT.md: a body larger than this is answered 413 before it is parsed. */
+/** docs/contract.md: a body larger than this is answered 413 before it is parsed. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
 /** Arrays and objects nested deeper than this are refused before `JSON.parse` sees them. */

@@ -1,6 +1,6 @@
 import { commaSeparated } from "../text";
-import { requestFacts } from "./context";
-import { withHeaders } from "./response";
+import { withHeaders } from "./headers";
+import { requestFacts } from "./request-facts";
 
 const ALLOW_METHODS = "GET, HEAD, POST, OPTIONS";
 const ALLOW_HEADERS = "Authorization, Content-Type, X-Request-Id";
@@ -10,7 +10,7 @@ const EXPOSE_HEADERS = "X-Request-Id, Retry-After, WWW-Authenticate";
 const PREFLIGHT_MAX_AGE_SECONDS = "600";
 
 /** The origins of `ALLOWED_ORIGINS` (comma-separated, exact `scheme://host[:port]`); none means CORS is off. */
-export function allowedOrigins(env: Env): string[] {
+function allowedOrigins(env: Env): string[] {
   return commaSeparated(env.ALLOWED_ORIGINS).map((origin) => origin.toLowerCase());
 }
 

@@ -1,5 +1,5 @@
 import { HttpError } from "../errors";
-import { requestFacts } from "./context";
+import { requestFacts } from "./request-facts";
 
 // The binding accepts no other periods; it cannot report its own, hence RATE_LIMIT_PERIOD.
 const PERIODS = ["10", "60"];

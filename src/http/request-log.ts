@@ -2,10 +2,10 @@ import type { Identifiers } from "../domain/contact";
 import type { Identified } from "../durable/identify";
 import { HttpError, INTERNAL_ERROR } from "../errors";
 import { hex } from "../text";
-import { type RequestFacts, requestFacts, routedPath } from "./context";
-import { withHeaders } from "./response";
+import { withHeaders } from "./headers";
+import { type RequestFacts, requestFacts, routedPath } from "./request-facts";
 
-export const REQUEST_ID_HEADER = "X-Request-Id";
+const REQUEST_ID_HEADER = "X-Request-Id";
 
 // A caller's id is echoed only if it cannot smuggle anything into logs or headers.
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -74,7 +74,7 @@ const hmacKeys = new Map<string, Promise<CryptoKey>>();
  * HMAC-SHA-256 of `kind:value` under `secret`, as 32 hex digits: equal identifiers
  * get equal hashes, so log lines can be correlated without holding the identifier.
  */
-export async function keyedHash(secret: string, kind: string, value: string): Promise<string> {
+async function keyedHash(secret: string, kind: string, value: string): Promise<string> {
   let key = hmacKeys.get(secret);
   if (!key) {
     key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);

@@ -11,7 +11,7 @@ import { type FieldIssue, INTERNAL_ERROR } from "../errors";
 
 const ContactId = v.pipe(v.number(), v.integer(), v.minValue(1));
 
-/** `200` of `POST /identify` (CONTRACT.md, "Response"). */
+/** `200` of `POST /identify` (docs/contract.md, "Response"). */
 export const IdentifyResponseSchema = v.pipe(
   v.strictObject({
     primaryContactId: v.pipe(ContactId, v.description("The id of the cluster's oldest contact.")),

@@ -155,7 +155,7 @@ describe("control characters", () => {
     },
   );
 
-  it("trims whitespace (tab and newline included) around an identifier, as CONTRACT.md says", async () => {
+  it("trims whitespace (tab and newline included) around an identifier, as docs/contract.md says", async () => {
     const email = `${unique("trim")}@x.io`;
     expect((await identify({ email: `\t${email}\n` })).emails).toEqual([email]);
   });

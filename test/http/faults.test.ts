@@ -20,7 +20,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** Expects the 503 of CONTRACT.md: JSON envelope, Retry-After, no stack. */
+/** Expects the 503 of docs/contract.md: JSON envelope, Retry-After, no stack. */
 async function expectUnavailable(res: Response): Promise<void> {
   const text = await res.text();
   expect(res.status, text).toBe(503);

@@ -2,12 +2,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Cell, runStandard } from "../../bench/bench";
+import { FLOOR_OPERATIONS, measureFloors } from "../../bench/floors";
+import { type Cell, runStandard } from "../../bench/runs";
 import { type Runtime, startRuntime } from "../../bench/runtime";
 import { EXPECTED_OUTCOME, WORKLOADS } from "../../bench/workloads";
 
 // Keeps `npm run bench` from rotting: every workload runs for a second through the same
-// harness (build, workerd, preload, load, request log), and must succeed throughout.
+// harness (build, workerd, preload, load, request log), and must succeed throughout; so
+// does every operation of `--floors`, the yardstick that write throughput is judged by.
 // Throughput is not asserted: it depends on the machine and on what else runs on it.
 
 let scratch: string;
@@ -57,5 +59,14 @@ describe("npm run bench", () => {
     }
     const mixed = cells.find((c) => c.workload === "mixed");
     expect(Object.keys(mixed?.usage ?? {}).sort()).toEqual(["created", "linked", "merged", "unchanged"]);
+  });
+
+  it("--floors measures every operation of the bare Worker with no errors", async () => {
+    const floors = await measureFloors(scratch, [2], { warmupMs: 100, durationMs: 500 });
+    expect(floors.map((f) => f.operation)).toEqual([...FLOOR_OPERATIONS]);
+    for (const floor of floors) {
+      expect(floor.result.errorsByStatus, floor.operation).toEqual({});
+      expect(floor.result.requests, floor.operation).toBeGreaterThan(0);
+    }
   });
 });

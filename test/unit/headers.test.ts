@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { withHeaders } from "../../src/http/response";
+import { withHeaders } from "../../src/http/headers";
 
 it("edits our own responses in place and copies one whose headers are immutable", () => {
   const own = Response.json({ ok: true });

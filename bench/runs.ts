@@ -28,23 +28,23 @@ export type Cell = {
   cpu: { ownCores: number | null; otherCores: number | null };
 };
 
-export type Timing = { warmupMs: number; durationMs: number };
+type Timing = { warmupMs: number; durationMs: number };
 
 /** Headers of every request: the bench authenticates like any caller. */
-export const BENCH_HEADERS = {
+const BENCH_HEADERS = {
   authorization: `Bearer ${BENCH_TOKEN}`,
   "content-type": "application/json",
 };
 
 /** Rows preloaded for `repeat` and for `link` in a standard run (clusters of 1 to 20). */
-export const STANDARD_ROWS = 21_000;
+const STANDARD_ROWS = 21_000;
 /** Write rate assumed before any write workload ran, to size a merge pool (generous). */
-export const DEFAULT_WRITE_RATE = 3_000;
+const DEFAULT_WRITE_RATE = 3_000;
 
 /**
  * Runs one workload at one concurrency and reads back what the Worker logged for it.
  */
-export async function runCell(
+async function runCell(
   runtime: Runtime,
   workloads: Workloads,
   merges: MergePool,
@@ -86,7 +86,7 @@ export async function runCell(
 }
 
 /** Fills in `ratioToHealth` from the `health` cell of the same concurrency and size. */
-export function addRatios(cells: Cell[]): void {
+function addRatios(cells: Cell[]): void {
   for (const cell of cells) {
     const health = cells.find(
       (c) => c.workload === "health" && c.concurrency === cell.concurrency && c.size === cell.size,
@@ -100,7 +100,7 @@ export function addRatios(cells: Cell[]): void {
  * Merge pairs to preload before a cell: every merge uses up two clusters, so the
  * pool must outlast the cell at the fastest rate the writes could reach.
  */
-export function mergePairsNeeded(workload: WorkloadName, writeRate: number, timing: Timing): number {
+function mergePairsNeeded(workload: WorkloadName, writeRate: number, timing: Timing): number {
   const share = workload === "merge" ? 1 : workload === "mixed" ? 0.05 : 0;
   const seconds = (timing.warmupMs + timing.durationMs) / 1000;
   return Math.ceil(share * writeRate * seconds);
@@ -114,7 +114,7 @@ export type StandardOptions = Timing & {
 };
 
 /** Preloads the clusters `repeat` and `link` use, and an empty merge pool. */
-export async function prepareStandard(
+async function prepareStandard(
   runtime: Runtime,
   quiet = false,
 ): Promise<{ dataset: Dataset; workloads: Workloads; merges: MergePool }> {

@@ -2,7 +2,7 @@ import type { Identifiers } from "../domain/contact";
 import type { Outcome } from "../domain/reconcile";
 
 /** Storage work of one request, as the request log reports it. */
-export type StorageUsage = { d1RoundTrips: number; d1Statements: number; objectCalls: number };
+type StorageUsage = { d1RoundTrips: number; d1Statements: number; objectCalls: number };
 
 /**
  * What the request log needs to know about one request, gathered as it goes
