@@ -48,7 +48,8 @@ describe("the per-token rate limit (RATE_LIMITER, as wrangler.toml configures it
     // The budget is the token's: other tokens and the open /health are not limited.
     expect((await postIdentify({ email })).status).toBe(200);
     expect((await call("/health", { headers: asLimited })).status).toBe(200);
-  });
+    // Over a thousand requests: on a busy machine they outlast the default 5 s.
+  }, 60_000);
 
   it("lets authenticated calls through if the limiter itself fails (it guards capacity, not data)", async () => {
     const limit = vi.spyOn(env.RATE_LIMITER, "limit").mockRejectedValue(new Error("limiter unreachable"));
