@@ -12,6 +12,8 @@ export default defineConfig(async () => {
     default: "test-token-default-4f7c1d",
     rotated: "test-token-rotated-9a2e8b",
     rateLimit: "test-token-rate-limit-51c0aa",
+    admin: "test-admin-token-c83f02",
+    adminRotated: "test-admin-token-rotated-6e14d9",
   };
   // The rate limit as wrangler.toml sets it, so that the test tripping it follows the config.
   const rateLimit = unstable_readConfig({ config: "./wrangler.toml" }).ratelimits.find(
@@ -36,6 +38,7 @@ export default defineConfig(async () => {
                   // Secrets are not in wrangler.toml; these stand in for `wrangler secret put`.
                   // Spaces around entries are allowed, and ignored.
                   API_TOKENS: `${tokens.default}, ${tokens.rotated} ,${tokens.rateLimit}`,
+                  ADMIN_TOKENS: `${tokens.admin},${tokens.adminRotated}`,
                   LOG_HASH_KEY: "test-log-hash-key-7d1f",
                 },
               },

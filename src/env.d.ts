@@ -2,8 +2,10 @@
 // `wrangler types` cannot see them. Optional, because a deployment may lack them:
 // the code that reads them must fail closed (API_TOKENS) or degrade (LOG_HASH_KEY).
 interface Env {
-  /** Comma-separated bearer tokens accepted on every route but /health. */
+  /** Comma-separated bearer tokens of callers: /identify and /lookup. */
   API_TOKENS?: string;
+  /** Comma-separated bearer tokens of operators: every route, erasure and history included. */
+  ADMIN_TOKENS?: string;
   /** HMAC key of the `emailHash`/`phoneHash` fields of the request log. */
   LOG_HASH_KEY?: string;
 }

@@ -26,6 +26,11 @@ export function serviceUnavailable(message: string): HttpError {
   return new HttpError(503, "service_unavailable", message, { headers: { "Retry-After": "1" } });
 }
 
+/** The contact, or the values, asked about are not (or no longer) stored. */
+export function contactNotFound(message: string): HttpError {
+  return new HttpError(404, "contact_not_found", message);
+}
+
 /** Turns any thrown value into the JSON error envelope of docs/contract.md, never a stack trace. */
 export function errorResponse(err: unknown): Response {
   if (err instanceof HttpError) {

@@ -1,11 +1,13 @@
 import { type IRequest, Router } from "itty-router";
 import { errorResponse, HttpError } from "./errors";
-import { requireToken } from "./http/auth";
+import { requireAdmin, requireToken } from "./http/auth";
 import { preflight, withCors } from "./http/cors";
 import { rateLimit } from "./http/rate-limit";
 import { beginRequest, logRequest, noteError } from "./http/request-log";
+import { getContact } from "./routes/contact";
 import { health } from "./routes/health";
 import { identify } from "./routes/identify";
+import { lookup } from "./routes/lookup";
 import { openApi } from "./routes/openapi";
 
 export { ClusterReconciler } from "./durable/reconciler";
@@ -18,7 +20,7 @@ const onlyAllow = (allow: string) => () => {
 };
 
 /** The paths served, as the request log names them (anything else is logged as "*"). */
-const ROUTES = ["/identify", "/health", "/openapi.json"];
+const ROUTES = ["/identify", "/lookup", "/contacts/:id", "/health", "/openapi.json"];
 /**
  * The paths open without a token; every other path, served or not, needs one.
  * The API description holds no personal data, and the public /docs page loads it.
@@ -37,6 +39,10 @@ const router = Router<IRequest, [Env, ExecutionContext]>({
 router
   .post("/identify", (request, env) => identify(request, env))
   .all("/identify", onlyAllow("POST"))
+  .post("/lookup", (request, env) => lookup(request, env))
+  .all("/lookup", onlyAllow("POST"))
+  .get<IRequest, [Env, ExecutionContext]>("/contacts/:id", requireAdmin, (request, env) => getContact(request, env))
+  .all("/contacts/:id", onlyAllow("GET"))
   .get("/health", health)
   .head("/health", health)
   .all("/health", onlyAllow("GET, HEAD"))

@@ -7,9 +7,10 @@ declare global {
       TEST_MIGRATIONS: D1Migration[];
       /** `simple` of the RATE_LIMITER binding in wrangler.toml (null if it is missing). */
       TEST_RATE_LIMIT: { limit: number; period: number } | null;
-      /** The tokens of API_TOKENS, by the role tests give them (test/tokens.ts). */
-      TEST_TOKENS: { default: string; rotated: string; rateLimit: string };
+      /** The tokens of API_TOKENS and ADMIN_TOKENS, by the role tests give them (test/tokens.ts). */
+      TEST_TOKENS: { default: string; rotated: string; rateLimit: string; admin: string; adminRotated: string };
       API_TOKENS: string;
+      ADMIN_TOKENS: string;
       LOG_HASH_KEY: string;
     }
   }

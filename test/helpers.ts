@@ -5,7 +5,7 @@ import { INVARIANT_VIOLATIONS_SQL, type InvariantViolation } from "../src/db/inv
 import type { Contact } from "../src/db/schema";
 import type { IdentifyResponse } from "../src/domain/contact";
 import worker from "../src/index";
-import { TEST_TOKEN } from "./tokens";
+import { ADMIN_TOKEN, TEST_TOKEN } from "./tokens";
 
 /**
  * A request to the Worker, with `Authorization: Bearer TEST_TOKEN` unless `init`
@@ -21,6 +21,13 @@ function testRequest(path: string, init?: RequestInit): Request {
 /** Sends a request through the real Worker entry point (router, Durable Object, D1), as TEST_TOKEN. */
 export function call(path: string, init?: RequestInit): Promise<Response> {
   return exports.default.fetch(testRequest(path, init));
+}
+
+/** Like `call()`, with an operator's token (ADMIN_TOKEN): how tests reach the admin routes. */
+export function callAsAdmin(path: string, init?: RequestInit): Promise<Response> {
+  const headers = new Headers(init?.headers);
+  headers.set("authorization", `Bearer ${ADMIN_TOKEN}`);
+  return call(path, { ...init, headers });
 }
 
 /**
@@ -93,3 +100,30 @@ export function unique(label: string): string {
   counter += 1;
   return `${label}${counter}${Math.random().toString(36).slice(2, 8)}`;
 }
+
+/**
+ * The D1 binding, recording every statement prepared through it and refusing batches: how a
+ * test shows that a route answers from one read and writes nothing.
+ */
+export function recordingDb(): { db: D1Database; statements: string[] } {
+  const statements: string[] = [];
+  const db = {
+    prepare: (query: string) => {
+      statements.push(query);
+      return env.DB.prepare(query);
+    },
+    batch: () => Promise.reject(new Error("this route must not write")),
+    exec: () => Promise.reject(new Error("this route must not write")),
+    withSession: (constraint?: D1SessionConstraint) => env.DB.withSession(constraint),
+    dump: () => env.DB.dump(),
+  };
+  // Structurally a D1Database for what the Worker calls.
+  return { db: db as unknown as D1Database, statements };
+}
+
+/** A Durable Object namespace that fails any use: the Worker must not call an object. */
+export const NO_OBJECTS = {
+  getByName: () => {
+    throw new Error("this route must not call an object");
+  },
+} as unknown as Env["RECONCILER"];

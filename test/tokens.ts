@@ -8,5 +8,9 @@ export const TEST_TOKEN = env.TEST_TOKENS.default;
 export const ROTATED_TOKEN = env.TEST_TOKENS.rotated;
 /** Spent only by the test that exhausts the rate limit, so no other test is limited. */
 export const RATE_LIMIT_TOKEN = env.TEST_TOKENS.rateLimit;
+/** An operator's token (ADMIN_TOKENS): reaches every route. */
+export const ADMIN_TOKEN = env.TEST_TOKENS.admin;
+/** The second admin token, as during a rotation. */
+export const ROTATED_ADMIN_TOKEN = env.TEST_TOKENS.adminRotated;
 /** The `LOG_HASH_KEY` secret under test. */
 export const TEST_LOG_HASH_KEY = env.LOG_HASH_KEY;

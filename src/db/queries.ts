@@ -71,6 +71,26 @@ export async function readTouchedClusters(db: Database, who: Identifiers): Promi
 }
 
 /**
+ * Reads the live cluster of contact `id` (its primary and every contact linked to it),
+ * oldest first, in one statement; empty when `id` is unknown, erased or soft-deleted.
+ */
+export async function readClusterOfContact(db: Database, id: number): Promise<ContactRow[]> {
+  const root = db
+    .select({ root: sql<number>`coalesce(${contacts.linkedId}, ${contacts.id})` })
+    .from(contacts)
+    .where(and(live, eq(contacts.id, id)));
+  try {
+    return await db
+      .select(rowColumns)
+      .from(contacts)
+      .where(and(live, or(inArray(contacts.id, root), inArray(contacts.linkedId, root))))
+      .orderBy(contacts.createdAt, contacts.id);
+  } catch (err) {
+    throw withoutParameters(err);
+  }
+}
+
+/**
  * What a plan relies on, as a string that TypeScript computes from the rows read
  * and SQL recomputes inside the write transaction:
  * - the clusters the request's identifiers fall into, and whether each root is still a live primary;

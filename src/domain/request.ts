@@ -87,3 +87,12 @@ export const IdentifyRequestSchema = v.pipe(
     return identifiers;
   }),
 );
+
+/** A contact id in a path (`/contacts/{id}`): a positive integer in decimal, within 2^53. */
+export const ContactIdSchema = v.pipe(
+  v.string(),
+  v.description("A contact id: a positive integer."),
+  v.regex(/^[1-9][0-9]{0,15}$/, "id must be a positive integer"),
+  v.transform(Number),
+  v.safeInteger("id must be a positive integer within 2^53"),
+);

@@ -1,3 +1,4 @@
+import type { IRequest } from "itty-router";
 import { HttpError } from "../errors";
 import { commaSeparated, hex } from "../text";
 import { requestFacts, routedPath } from "./request-facts";
@@ -18,7 +19,7 @@ function unauthorized(detail: "missing_token" | "invalid_token" | "not_configure
   });
 }
 
-/** The tokens of the `API_TOKENS` secret: comma-separated, so that two can be valid during a rotation. */
+/** The tokens of a token secret: comma-separated, so that two can be valid during a rotation. */
 export function configuredTokens(secret: string | undefined): string[] {
   return commaSeparated(secret);
 }
@@ -26,14 +27,18 @@ export function configuredTokens(secret: string | undefined): string[] {
 const sha256 = async (text: string): Promise<ArrayBuffer> => crypto.subtle.digest("SHA-256", encoder.encode(text));
 
 // Hashing the configured tokens once per isolate, not once per request; keyed by the
-// secret's text so that a new value (a rotation) is picked up.
-let configured: { secret: string; digests: Promise<ArrayBuffer[]> } | undefined;
+// secret's text so that a new value (a rotation) is picked up. Two secrets are in use at
+// a time; a few more entries only live through a rotation.
+const configured = new Map<string, Promise<ArrayBuffer[]>>();
 
 function configuredDigests(secret: string): Promise<ArrayBuffer[]> {
-  if (configured?.secret !== secret) {
-    configured = { secret, digests: Promise.all(configuredTokens(secret).map(sha256)) };
+  let digests = configured.get(secret);
+  if (!digests) {
+    if (configured.size >= 8) configured.clear();
+    digests = Promise.all(configuredTokens(secret).map(sha256));
+    configured.set(secret, digests);
   }
-  return configured.digests;
+  return digests;
 }
 
 /**
@@ -51,25 +56,49 @@ export async function matchToken(presented: string, secret: string): Promise<str
 }
 
 /**
- * Router hook: lets a request through only with a bearer token from `API_TOKENS`,
- * except on `publicPaths`. Fails closed: with no token configured every call is refused.
- * Records the token's fingerprint for the rate limiter.
+ * Router hook: lets a request through only with a bearer token from `ADMIN_TOKENS` or
+ * `API_TOKENS`, except on `publicPaths`. Fails closed: with no token configured every
+ * call is refused. Records the token's fingerprint (the rate limiter's key) and its scope
+ * (what `requireAdmin` checks). Both lists are always compared, so the time taken does not
+ * tell which one a token belongs to.
  * @throws HttpError 401 with `WWW-Authenticate`.
  */
 export function requireToken(publicPaths: readonly string[]) {
   return async (request: Request, env: Env): Promise<undefined> => {
     if (publicPaths.includes(routedPath(request))) return undefined;
 
-    const secret = env.API_TOKENS ?? "";
-    if (configuredTokens(secret).length === 0) throw unauthorized("not_configured", request);
+    const callers = env.API_TOKENS ?? "";
+    const admins = env.ADMIN_TOKENS ?? "";
+    if (configuredTokens(callers).length === 0 && configuredTokens(admins).length === 0) {
+      throw unauthorized("not_configured", request);
+    }
 
     const presented = BEARER.exec(request.headers.get("authorization") ?? "")?.[1];
     if (presented === undefined) {
       throw unauthorized(request.headers.has("authorization") ? "invalid_token" : "missing_token", request);
     }
-    const caller = await matchToken(presented, secret);
-    if (caller === undefined) throw unauthorized("invalid_token", request);
-    requestFacts(request).caller = caller;
+    const [admin, caller] = await Promise.all([matchToken(presented, admins), matchToken(presented, callers)]);
+    const facts = requestFacts(request);
+    if (admin !== undefined) {
+      facts.caller = admin;
+      facts.scope = "admin";
+    } else if (caller !== undefined) {
+      facts.caller = caller;
+      facts.scope = "caller";
+    } else {
+      throw unauthorized("invalid_token", request);
+    }
     return undefined;
   };
+}
+
+/**
+ * Route hook of the operator routes (contacts by id, erasure, history): a caller's token
+ * authenticates, but does not reach them.
+ * @throws HttpError 403 `forbidden`.
+ */
+export function requireAdmin(request: IRequest): undefined {
+  if (requestFacts(request).scope === "admin") return undefined;
+  requestFacts(request).detail = "caller_token_on_admin_route";
+  throw new HttpError(403, "forbidden", "This route needs an admin token (ADMIN_TOKENS).");
 }

@@ -1,3 +1,6 @@
+import * as v from "valibot";
+import type { Identifiers } from "../domain/contact";
+import { IdentifyRequestSchema } from "../domain/request";
 import { HttpError } from "../errors";
 
 /** docs/contract.md: a body larger than this is answered 413 before it is parsed. */
@@ -76,4 +79,19 @@ export async function readJsonBody(request: Request): Promise<unknown> {
   } catch {
     throw new HttpError(400, "invalid_json", "The request body is not valid JSON.");
   }
+}
+
+/**
+ * Reads and validates a body of identifiers (`/identify`, `/lookup`, `/erase`): normalised,
+ * or a 400 listing every problem.
+ * @throws HttpError 400 or 413, as readJsonBody, and 400 `invalid_request` for the schema.
+ */
+export async function readIdentifiers(request: Request): Promise<Identifiers> {
+  const parsed = v.safeParse(IdentifyRequestSchema, await readJsonBody(request));
+  if (!parsed.success) {
+    throw new HttpError(400, "invalid_request", "The request body is invalid.", {
+      issues: parsed.issues.map((issue) => ({ path: v.getDotPath(issue) ?? "", message: issue.message })),
+    });
+  }
+  return parsed.output;
 }

@@ -1,6 +1,9 @@
 import type { Identifiers } from "../domain/contact";
 import type { Outcome } from "../domain/reconcile";
 
+/** Who a token speaks for: a caller (`API_TOKENS`) or an operator (`ADMIN_TOKENS`). */
+export type Scope = "caller" | "admin";
+
 /** Storage work of one request, as the request log reports it. */
 type StorageUsage = { d1RoundTrips: number; d1Statements: number; objectCalls: number };
 
@@ -23,6 +26,8 @@ export type RequestFacts = {
    * bytes of its SHA-256, in hex): the rate limiter's key and the log's `tokenId`.
    */
   caller?: string;
+  /** What the token may reach: `caller` routes only, or every route (`admin`). */
+  scope?: Scope;
   /** A short, personal-data-free reason that the status alone does not tell. */
   detail?: string;
 };

@@ -1,3 +1,4 @@
+import type { D1Usage } from "../db/metered";
 import type { Identifiers } from "../domain/contact";
 import type { Identified } from "../durable/identify";
 import { HttpError, INTERNAL_ERROR } from "../errors";
@@ -10,18 +11,23 @@ const REQUEST_ID_HEADER = "X-Request-Id";
 // A caller's id is echoed only if it cannot smuggle anything into logs or headers.
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
+/** A route pattern as a regular expression: each `:name` segment matches one path segment. */
+const patternOf = (route: string) => new RegExp(`^${route.replace(/:[a-z]+/gi, "[^/]+")}$`);
+
 /**
  * Router hook, first of all: stamps the request with its id and start time, and
- * with its route pattern among `routes` ("*" otherwise), so that even a request
- * refused before routing is logged under a route and never under its raw path.
+ * with its route pattern among `routes` ("*" otherwise; `/contacts/:id` for
+ * `/contacts/7`), so that even a request refused before routing is logged under a
+ * route and never under its raw path, which may carry a contact id.
  */
 export function beginRequest(routes: readonly string[]) {
+  const patterns = routes.map((route) => ({ route, pattern: patternOf(route) }));
   return (request: Request): undefined => {
     const facts = requestFacts(request);
     const given = request.headers.get(REQUEST_ID_HEADER) ?? "";
     if (SANE_REQUEST_ID.test(given)) facts.requestId = given;
     const path = routedPath(request);
-    facts.route = routes.includes(path) ? path : "*";
+    facts.route = patterns.find(({ pattern }) => pattern.test(path))?.route ?? "*";
     return undefined;
   };
 }
@@ -32,6 +38,11 @@ export function noteIdentifiers(request: Request, identifiers: Identifiers): voi
   facts.identifiers = identifiers;
   // From here on the request works in storage; until it says what it did, that is unknown.
   facts.storage = undefined;
+}
+
+/** Records the D1 work of a read-only route (it calls no object). */
+export function noteRead(request: Request, d1: D1Usage): void {
+  requestFacts(request).storage = { d1RoundTrips: d1.roundTrips, d1Statements: d1.statements, objectCalls: 0 };
 }
 
 /** Records what a reconciliation did and what it cost in storage. */

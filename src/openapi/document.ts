@@ -1,6 +1,6 @@
 import { toJsonSchemaDefs } from "@valibot/to-json-schema";
 import type { OpenAPIV3_1 } from "openapi-types";
-import { IdentifyRequestSchema } from "../domain/request";
+import { ContactIdSchema, IdentifyRequestSchema } from "../domain/request";
 import { INTERNAL_ERROR } from "../errors";
 import { MAX_BODY_BYTES } from "../http/body";
 import { INVALID_REQUEST, identifyExamples } from "./examples";
@@ -15,6 +15,7 @@ import {
 /** Every named schema of the document, in valibot: components.schemas is generated from these. */
 const SCHEMAS = {
   IdentifyRequest: IdentifyRequestSchema,
+  ContactId: ContactIdSchema,
   IdentifyResponse: IdentifyResponseSchema,
   HealthResponse: HealthResponseSchema,
   FieldIssue: FieldIssueSchema,
@@ -57,6 +58,13 @@ const HEADERS = {
   "X-Request-Id": header("The request's id in the Worker's log; echoes a well-formed `X-Request-Id` sent."),
   "Retry-After": header("Seconds to wait before retrying."),
   Allow: header("The methods this path accepts."),
+  "Identity-Ignored": {
+    description:
+      "Comma-separated `field=reason` for each field of the request that the answer does not honour, " +
+      "e.g. `phoneNumber=other_cluster` when a lookup's email and phone lie in different clusters.",
+    required: false,
+    schema: { type: "string" },
+  },
   "WWW-Authenticate": header('`Bearer realm="identity"`, plus `error="invalid_token"` for a refused token.'),
 } satisfies Record<string, OpenAPIV3_1.HeaderObject>;
 type HeaderName = keyof typeof HEADERS;
@@ -111,6 +119,19 @@ const RESPONSES = {
   NotFound: errorResponse("NotFoundError", "No route has this path.", {
     notFound: { code: "not_found", message: "No such route." },
   }),
+  Forbidden: errorResponse("ForbiddenError", "A caller's token (`API_TOKENS`) on an admin route.", {
+    forbidden: { code: "forbidden", message: "This route needs an admin token (ADMIN_TOKENS)." },
+  }),
+  ContactNotFound: errorResponse("ContactNotFoundError", "No stored contact has this id, email or phone.", {
+    contactNotFound: { code: "contact_not_found", message: "No contact has id 42." },
+  }),
+  BadContactId: errorResponse("BadRequestError", "The contact id in the path is not a positive integer.", {
+    invalidContactId: {
+      code: "invalid_request",
+      message: "The contact id is invalid.",
+      issues: [{ path: "id", message: "id must be a positive integer" }],
+    },
+  }),
   MethodNotAllowed: errorResponse(
     "MethodNotAllowedError",
     "The path exists but not with this method (`GET /identify`).",
@@ -159,12 +180,38 @@ const AUTHENTICATED_ERRORS = {
   "500": responseRef("InternalError"),
 };
 
+/** What an admin operation may answer besides its own: the above, and 403 for a caller's token. */
+const ADMIN_ERRORS = { ...AUTHENTICATED_ERRORS, "403": responseRef("Forbidden") };
+
+/** Operations that need an admin token: the `adminAuth` scheme, and the `admin` tag. */
+const ADMIN_ONLY = { tags: ["admin"], security: [{ adminAuth: [] }] };
+
+/** The `{id}` path parameter of `/contacts/{id}`. */
+const CONTACT_ID: OpenAPIV3_1.ParameterObject = {
+  name: "id",
+  in: "path",
+  required: true,
+  description: "The id of any contact of the cluster, primary or secondary.",
+  schema: schemaRef("ContactId"),
+  example: "1",
+};
+
+/** A 200 whose body is one cluster, as `/identify` answers it. */
+const clusterAnswer = (description: string, headers: HeaderName[] = []) => ({
+  description,
+  headers: headerRefs(...headers),
+  content: { "application/json": { schema: schemaRef("IdentifyResponse") } },
+});
+
 const DESCRIPTION = `
 Links the identifiers a customer used across orders (emails, phone numbers) into one cluster,
 and answers with the whole cluster.
 
 **Authentication.** Every operation but the public ones (\`/health\`, \`/openapi.json\`, \`/docs\`)
-needs \`Authorization: Bearer <token>\`; in the docs page, use **Authorize**.
+needs \`Authorization: Bearer <token>\`; in the docs page, use **Authorize**. Callers' tokens
+(\`API_TOKENS\`) reach \`/identify\` and \`/lookup\`; admin tokens (\`ADMIN_TOKENS\`, the \`admin\`
+tag and the \`adminAuth\` scheme) reach every operation. A caller's token on an admin operation
+answers \`403\` \`forbidden\`.
 
 **Errors.** Every error is JSON, \`{"error": {"code", "message", "issues"?}}\`: switch on \`code\`.
 Besides the statuses listed per operation, an unknown path answers \`404\` (\`NotFound\`; \`401\`
@@ -186,7 +233,8 @@ export function buildOpenApiDocument(): OpenAPIV3_1.Document {
     servers: [{ url: "/" }],
     security: [{ bearerAuth: [] }],
     tags: [
-      { name: "identity", description: "Identity reconciliation." },
+      { name: "identity", description: "Identity reconciliation: callers' and admin tokens." },
+      { name: "admin", description: "Contacts by id, erasure and history: admin tokens only." },
       { name: "meta", description: "Health and documentation; public." },
     ],
     paths: {
@@ -223,6 +271,45 @@ export function buildOpenApiDocument(): OpenAPIV3_1.Document {
             "413": responseRef("PayloadTooLarge"),
             "503": responseRef("ServiceUnavailable"),
             ...AUTHENTICATED_ERRORS,
+          },
+        },
+      },
+      "/lookup": {
+        post: {
+          operationId: "lookup",
+          tags: ["identity"],
+          summary: "Find the cluster of an email or phone number, without writing",
+          description:
+            "The same body and normalisation as `/identify`; answers the cluster holding the email, else the " +
+            "phone, from one read. Never creates, links or merges anything. When the email and the phone lie " +
+            "in different clusters, the email's is answered with `Identity-Ignored: phoneNumber=other_cluster`.",
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: schemaRef("IdentifyRequest") } },
+          },
+          responses: {
+            "200": clusterAnswer("The cluster holding the email, else the phone.", ["Identity-Ignored"]),
+            "400": responseRef("BadRequest"),
+            "404": responseRef("ContactNotFound"),
+            "413": responseRef("PayloadTooLarge"),
+            "503": responseRef("ServiceUnavailable"),
+            ...AUTHENTICATED_ERRORS,
+          },
+        },
+      },
+      "/contacts/{id}": {
+        get: {
+          operationId: "getContact",
+          ...ADMIN_ONLY,
+          parameters: [CONTACT_ID],
+          summary: "The cluster of one contact, by id",
+          description: "Answers from one read, without writing. An erased or unknown id answers 404.",
+          responses: {
+            "200": clusterAnswer("The cluster contact `id` belongs to."),
+            "400": responseRef("BadContactId"),
+            "404": responseRef("ContactNotFound"),
+            "503": responseRef("ServiceUnavailable"),
+            ...ADMIN_ERRORS,
           },
         },
       },
@@ -286,7 +373,12 @@ export function buildOpenApiDocument(): OpenAPIV3_1.Document {
         bearerAuth: {
           type: "http",
           scheme: "bearer",
-          description: "One of the tokens configured in the Worker's `API_TOKENS` secret.",
+          description: "A caller's token (`API_TOKENS` secret) or an admin token (`ADMIN_TOKENS`).",
+        },
+        adminAuth: {
+          type: "http",
+          scheme: "bearer",
+          description: "An admin token, from the Worker's `ADMIN_TOKENS` secret; a caller's token gets 403.",
         },
       },
     },

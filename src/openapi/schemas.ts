@@ -64,6 +64,8 @@ export const ErrorSchemas = {
   ),
   UnauthorizedError: errorBody(["unauthorized"]),
   NotFoundError: errorBody(["not_found"]),
+  ForbiddenError: errorBody(["forbidden"]),
+  ContactNotFoundError: errorBody(["contact_not_found"]),
   MethodNotAllowedError: errorBody(["method_not_allowed"]),
   PayloadTooLargeError: errorBody(["payload_too_large"]),
   RateLimitedError: errorBody(["rate_limited"]),

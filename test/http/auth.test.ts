@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { call, callWith, countRows, postIdentify, storedRows, unique } from "../helpers";
-import { ROTATED_TOKEN, TEST_TOKEN } from "../tokens";
+import { ADMIN_TOKEN, ROTATED_ADMIN_TOKEN, ROTATED_TOKEN, TEST_TOKEN } from "../tokens";
 
 const CHALLENGE = 'Bearer realm="identity"';
 const INVALID_TOKEN_CHALLENGE = 'Bearer realm="identity", error="invalid_token"';
@@ -94,7 +94,7 @@ describe("a deployment without API_TOKENS", () => {
     const before = await countRows();
     const email = `${unique("closed")}@x.io`;
     for (const authorization of [`Bearer ${TEST_TOKEN}`, "", "Bearer "]) {
-      const res = await callWith({ API_TOKENS }, "/identify", {
+      const res = await callWith({ API_TOKENS, ADMIN_TOKENS: API_TOKENS }, "/identify", {
         method: "POST",
         headers: { authorization },
         body: JSON.stringify({ email }),
@@ -103,7 +103,7 @@ describe("a deployment without API_TOKENS", () => {
       expect(await res.json()).toMatchObject({ error: { code: "unauthorized" } });
       expect(res.headers.get("www-authenticate")).toMatch(/^Bearer realm="identity"/);
     }
-    expect((await callWith({ API_TOKENS }, "/nowhere")).status).toBe(401);
+    expect((await callWith({ API_TOKENS, ADMIN_TOKENS: API_TOKENS }, "/nowhere")).status).toBe(401);
     expect(await countRows()).toBe(before);
     expect(await storedRows("email = ?", email)).toEqual([]);
   });
@@ -126,5 +126,50 @@ describe("a deployment without API_TOKENS", () => {
     expect((await postIdentify({ email: `${unique("back")}@x.io` })).status).toBe(200);
     const gone = await call("/nowhere", { headers: { authorization: "Bearer brand-new-token" } });
     expect(gone.status).toBe(401);
+  });
+});
+
+describe("admin tokens (ADMIN_TOKENS)", () => {
+  it("reach the callers' routes too, each configured admin token", async () => {
+    for (const token of [ADMIN_TOKEN, ROTATED_ADMIN_TOKEN]) {
+      const { res, email } = await postNew({ authorization: `Bearer ${token}` });
+      expect(res.status).toBe(200);
+      expect(await storedRows("email = ?", email)).toHaveLength(1);
+    }
+  });
+
+  it("are the only tokens that reach an admin route: a caller's token gets 403 forbidden", async () => {
+    const { res } = await postNew({});
+    const { primaryContactId } = await res.json<{ primaryContactId: number }>();
+    for (const token of [TEST_TOKEN, ROTATED_TOKEN]) {
+      const refused = await call(`/contacts/${primaryContactId}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toEqual({ error: { code: "forbidden", message: expect.any(String) } });
+    }
+    for (const token of [ADMIN_TOKEN, ROTATED_ADMIN_TOKEN]) {
+      const allowed = await call(`/contacts/${primaryContactId}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(allowed.status).toBe(200);
+    }
+  });
+
+  it("work alone, when API_TOKENS is unset; callers are then refused", async () => {
+    const { res } = await postNew({});
+    const { primaryContactId } = await res.json<{ primaryContactId: number }>();
+    const admin = await callWith({ API_TOKENS: undefined }, `/contacts/${primaryContactId}`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(admin.status).toBe(200);
+    const caller = await callWith({ API_TOKENS: undefined }, "/identify", {
+      method: "POST",
+      body: JSON.stringify({ email: `${unique("nocaller")}@x.io` }),
+    });
+    expect(caller.status).toBe(401);
+  });
+
+  it("an admin route refuses everyone when neither secret is set", async () => {
+    const res = await callWith({ API_TOKENS: undefined, ADMIN_TOKENS: undefined }, "/contacts/1", {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(res.status).toBe(401);
   });
 });

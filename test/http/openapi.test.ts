@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { type Schema, Validator } from "@cfworker/json-schema";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { MAX_BODY_BYTES } from "../../src/http/body";
-import { call, callWith, postIdentify, unique } from "../helpers";
+import { call, callAsAdmin, callWith, postIdentify, unique } from "../helpers";
 
 // The contract test: what the Worker really answers, successes and every error, must
 // validate against the document it serves at /openapi.json.
@@ -72,12 +72,12 @@ function expectValid(schema: Resolvable<Schema>, value: unknown, what: string): 
  * once, as components.responses.NotFound and MethodNotAllowed.
  */
 function declaredResponse(method: string, path: string, status: number): ResponseSpec {
+  const declared = doc.paths[path]?.[method.toLowerCase()]?.responses[String(status)];
+  if (declared) return resolve(declared);
   const { NotFound, MethodNotAllowed } = doc.components.responses;
   const named = status === 404 ? NotFound : status === 405 ? MethodNotAllowed : undefined;
   if (named) return resolve(named);
-  const declared = doc.paths[path]?.[method.toLowerCase()]?.responses[String(status)];
-  if (!declared) throw new Error(`the document declares no ${status} for ${method} ${path}`);
-  return resolve(declared);
+  throw new Error(`the document declares no ${status} for ${method} ${path}`);
 }
 
 /** Holds a real response to the document: status, declared headers, media type and body. */
@@ -131,6 +131,42 @@ describe("what the Worker answers validates against /openapi.json", () => {
     const res = await post(JSON.stringify({ email: "a@b.co", padding: "x".repeat(MAX_BODY_BYTES) }));
     expect(res.status).toBe(413);
     await expectDocumented("POST", "/identify", res);
+  });
+
+  it("POST /lookup: 200 (with Identity-Ignored), 400 and 404 contact_not_found", async () => {
+    const a = { email: `${unique("spec-a")}@example.com`, phoneNumber: `+1555${String(Date.now()).slice(-7)}` };
+    const b = { email: `${unique("spec-b")}@example.com`, phoneNumber: `+1556${String(Date.now()).slice(-7)}` };
+    await postIdentify(a);
+    await postIdentify(b);
+    const lookup = (body: unknown) => call("/lookup", { method: "POST", body: JSON.stringify(body) });
+    const found = await lookup({ email: a.email, phoneNumber: b.phoneNumber });
+    expect(found.status).toBe(200);
+    expect(found.headers.get("identity-ignored")).toBe("phoneNumber=other_cluster");
+    await expectDocumented("POST", "/lookup", found);
+    const bad = await lookup({ email: "nope" });
+    expect(bad.status).toBe(400);
+    await expectDocumented("POST", "/lookup", bad);
+    const missing = await lookup({ email: `${unique("spec-none")}@example.com` });
+    expect(missing.status).toBe(404);
+    expect(await expectDocumented("POST", "/lookup", missing)).toMatchObject({ error: { code: "contact_not_found" } });
+  });
+
+  it("GET /contacts/{id}: 200, 400, 403 and 404 contact_not_found", async () => {
+    const created = await postIdentify({ email: `${unique("spec-id")}@example.com` });
+    const { primaryContactId } = await created.json<{ primaryContactId: number }>();
+    const path = "/contacts/{id}";
+    const ok = await callAsAdmin(`/contacts/${primaryContactId}`);
+    expect(ok.status).toBe(200);
+    await expectDocumented("GET", path, ok);
+    const bad = await callAsAdmin("/contacts/zero");
+    expect(bad.status).toBe(400);
+    await expectDocumented("GET", path, bad);
+    const missing = await callAsAdmin("/contacts/987654321");
+    expect(missing.status).toBe(404);
+    expect(await expectDocumented("GET", path, missing)).toMatchObject({ error: { code: "contact_not_found" } });
+    const forbidden = await call(`/contacts/${primaryContactId}`);
+    expect(forbidden.status).toBe(403);
+    await expectDocumented("GET", path, forbidden);
   });
 
   it("404 for an unknown path, 405 for a known path with another method", async () => {
@@ -222,7 +258,14 @@ describe("the document's own examples", () => {
 
 describe("the document covers", () => {
   it("every route, the bearer scheme, and every error status", () => {
-    expect(Object.keys(doc.paths).sort()).toEqual(["/docs", "/health", "/identify", "/openapi.json"]);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      "/contacts/{id}",
+      "/docs",
+      "/health",
+      "/identify",
+      "/lookup",
+      "/openapi.json",
+    ]);
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
     expect(doc.security).toEqual([{ bearerAuth: [] }]);
     const identify = doc.paths["/identify"]?.post;
@@ -230,5 +273,12 @@ describe("the document covers", () => {
     for (const path of ["/health", "/openapi.json", "/docs"]) {
       expect(doc.paths[path]?.get?.security, path).toEqual([]);
     }
+    // The admin operations: the admin scheme, and 403 besides the errors of any authenticated call.
+    expect(doc.components.securitySchemes.adminAuth).toMatchObject({ type: "http", scheme: "bearer" });
+    const admin = Object.values(doc.paths).flatMap((item) =>
+      Object.values(item).filter((op) => JSON.stringify(op.security) === JSON.stringify([{ adminAuth: [] }])),
+    );
+    expect(admin.length).toBeGreaterThanOrEqual(1);
+    for (const op of admin) expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["401", "403", "404"]));
   });
 });

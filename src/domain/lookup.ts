@@ -1,0 +1,26 @@
+import type { ContactRow, Identifiers, IdentifyResponse } from "./contact";
+import { buildIdentifyResponse, rootOf } from "./reconcile";
+
+/** A lookup's answer, and what of the request it could not honour (the `Identity-Ignored` header). */
+export type LookupAnswer = { response: IdentifyResponse; ignored: string[] };
+
+/** The rows of the cluster whose root is `root`. */
+function clusterOf(rows: readonly ContactRow[], root: number): ContactRow[] {
+  return rows.filter((row) => rootOf(row) === root);
+}
+
+/**
+ * Answers a lookup from the clusters holding its email and phone, without changing
+ * anything: the email's cluster, else the phone's. When the two lie in different
+ * clusters the email's wins, and the phone is reported as `phoneNumber=other_cluster`.
+ * Undefined when neither is known.
+ */
+export function answerLookup(rows: readonly ContactRow[], who: Identifiers): LookupAnswer | undefined {
+  const byEmail = rows.find((row) => who.email !== undefined && row.email === who.email);
+  const byPhone = rows.find((row) => who.phoneNumber !== undefined && row.phoneNumber === who.phoneNumber);
+  const found = byEmail ?? byPhone;
+  if (!found) return undefined;
+  const root = rootOf(found);
+  const ignored = byEmail && byPhone && rootOf(byPhone) !== root ? ["phoneNumber=other_cluster"] : [];
+  return { response: buildIdentifyResponse(clusterOf(rows, root)), ignored };
+}
