@@ -31,6 +31,8 @@ export default defineConfig(async () => {
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
+                // An empty database of its own for the test that migrates live data step by step.
+                d1Databases: ["MIGRATION_TEST_DB"],
                 bindings: {
                   TEST_MIGRATIONS: migrations,
                   TEST_RATE_LIMIT: rateLimit ?? null,

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { type AnySQLiteColumn, check, index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { type AnySQLiteColumn, check, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /**
  * One row per identifier pair a caller sent us (the seed's `contacts` table).
@@ -32,3 +32,66 @@ export const contacts = sqliteTable(
 );
 
 export type Contact = typeof contacts.$inferSelect;
+/**
+ * Links that no shared value shows. A request whose email and phone were both known, in two
+ * clusters, merges them without storing a row; its bridge records the contact its email
+ * matched and the contact its phone matched, so that the pair stays linked when the clusters
+ * are re-formed after an erasure. Erasing that email (or phone) removes the bridge.
+ *
+ * `legacy` bridges stand for merges made before bridges were recorded (migration
+ * 0002_legacy_bridges): they tie a contact to the primary of its cluster as it was then,
+ * rely on no value, and go only with a deleted contact.
+ */
+export const contactBridges = sqliteTable(
+  "contact_bridges",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    kind: text("kind", { enum: ["request", "legacy"] })
+      .notNull()
+      .default("request"),
+    emailContactId: integer("emailContactId")
+      .notNull()
+      .references(() => contacts.id),
+    phoneContactId: integer("phoneContactId")
+      .notNull()
+      .references(() => contacts.id),
+    createdAt: text("createdAt").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`),
+  },
+  (table) => [
+    index("contact_bridges_email_contact_idx").on(table.emailContactId),
+    index("contact_bridges_phone_contact_idx").on(table.phoneContactId),
+  ],
+);
+
+/**
+ * What happened to clusters, in commit order: written in the same batch as the change.
+ * Ids, never an email or a phone, so it survives erasure. `previousPrimaryContactId` is the
+ * primary of the cluster a `split` (or `erased`) event re-formed: how history follows a
+ * former cluster into the clusters it became.
+ */
+export const contactEvents = sqliteTable("contact_events", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  at: text("at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`),
+  kind: text("kind", { enum: ["created", "linked", "merged", "split", "erased"] }).notNull(),
+  primaryContactId: integer("primaryContactId").notNull(),
+  /** JSON array of the contact ids involved, ascending. */
+  contactIds: text("contactIds").notNull(),
+  previousPrimaryContactId: integer("previousPrimaryContactId"),
+  requestId: text("requestId").notNull(),
+});
+
+/**
+ * Which contacts each event involves (its ids, its primary, its previous primary): the index
+ * that history walks from a contact id to its events. No foreign key to `contacts`: events
+ * outlive the contacts they name.
+ */
+export const contactEventContacts = sqliteTable(
+  "contact_event_contacts",
+  {
+    contactId: integer("contactId").notNull(),
+    eventId: integer("eventId")
+      .notNull()
+      .references(() => contactEvents.id),
+  },
+  (table) => [primaryKey({ columns: [table.contactId, table.eventId] })],
+);

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { getTableConfig } from "drizzle-orm/sqlite-core";
 import { describe, expect, it } from "vitest";
 import { ClusterChangedError, commitPlan, database, planStamp, readTouchedClusters } from "../../src/db/queries";
-import { contacts } from "../../src/db/schema";
+import { contactBridges, contactEventContacts, contactEvents, contacts } from "../../src/db/schema";
 import { byAge } from "../../src/domain/contact";
 import { planReconciliation } from "../../src/domain/reconcile";
 import { expectInvariants, identify, insertRow, storedRows, unique } from "../helpers";
@@ -10,38 +10,48 @@ import { expectInvariants, identify, insertRow, storedRows, unique } from "../he
 const db = database(env.DB);
 
 describe("migrations", () => {
-  it("create exactly the table, columns and indexes that src/db/schema.ts declares", async () => {
-    const config = getTableConfig(contacts);
-    const { results: columns } = await env.DB.prepare(
-      "SELECT name, type, \"notnull\" AS required, pk FROM pragma_table_info('contacts') ORDER BY cid",
-    ).all<{ name: string; type: string; required: number; pk: number }>();
-    expect(columns).toEqual(
-      config.columns.map((column) => ({
-        name: column.name,
-        type: column.getSQLType().toUpperCase(),
-        required: column.notNull || column.primary ? 1 : 0,
-        pk: column.primary ? 1 : 0,
-      })),
-    );
+  it.each([contacts, contactBridges, contactEvents, contactEventContacts].map((table) => [getTableConfig(table)]))(
+    "create exactly the table $name: columns and indexes as src/db/schema.ts declares",
+    async (config) => {
+      const { results: columns } = await env.DB.prepare(
+        'SELECT name, type, "notnull" AS required, pk > 0 AS pk FROM pragma_table_info(?1) ORDER BY cid',
+      )
+        .bind(config.name)
+        .all<{ name: string; type: string; required: number; pk: number }>();
+      const compositeKey = config.primaryKeys.flatMap((key) => key.columns.map((column) => column.name));
+      expect(columns).toEqual(
+        config.columns.map((column) => ({
+          name: column.name,
+          type: column.getSQLType().toUpperCase(),
+          required: column.notNull || column.primary ? 1 : 0,
+          pk: column.primary || compositeKey.includes(column.name) ? 1 : 0,
+        })),
+      );
 
-    const { results: indexes } = await env.DB.prepare(
-      "SELECT il.name AS name, group_concat(ii.name) AS columns FROM pragma_index_list('contacts') il, pragma_index_info(il.name) ii WHERE il.origin = 'c' GROUP BY il.name ORDER BY il.name",
-    ).all<{ name: string; columns: string }>();
-    expect(indexes).toEqual(
-      config.indexes
-        .map((index) => ({
-          name: index.config.name,
-          columns: index.config.columns.map((column) => ("name" in column ? column.name : "")).join(","),
-        }))
-        .sort((a, b) => a.name.localeCompare(b.name)),
-    );
+      const { results: indexes } = await env.DB.prepare(
+        "SELECT il.name AS name, group_concat(ii.name) AS columns FROM pragma_index_list(?1) il, pragma_index_info(il.name) ii WHERE il.origin = 'c' GROUP BY il.name ORDER BY il.name",
+      )
+        .bind(config.name)
+        .all<{ name: string; columns: string }>();
+      expect(indexes).toEqual(
+        config.indexes
+          .map((index) => ({
+            name: index.config.name,
+            columns: index.config.columns.map((column) => ("name" in column ? column.name : "")).join(","),
+          }))
+          .sort((a, b) => a.name.localeCompare(b.name)),
+      );
 
-    const table = await env.DB.prepare("SELECT sql FROM sqlite_master WHERE name = 'contacts'").first<{
-      sql: string;
-    }>();
-    for (const check of config.checks) expect(table?.sql).toContain(check.name);
-    expect(table?.sql).toContain("REFERENCES `contacts`(`id`)");
-  });
+      const table = await env.DB.prepare("SELECT sql FROM sqlite_master WHERE name = ?1")
+        .bind(config.name)
+        .first<{ sql: string }>();
+      for (const check of config.checks) expect(table?.sql).toContain(check.name);
+      for (const key of config.foreignKeys) {
+        const reference = key.reference();
+        expect(table?.sql).toContain(`REFERENCES \`${getTableConfig(reference.foreignTable).name}\`(\`id\`)`);
+      }
+    },
+  );
 
   it("reject a row that breaks the primary/secondary shape", async () => {
     await expect(insertRow({ email: `${unique("bad")}@x.io`, linkPrecedence: "secondary" })).rejects.toThrow(
