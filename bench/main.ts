@@ -6,13 +6,17 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { type Checkout, checkoutRevision } from "./baseline";
 import { waitForQuiet } from "./cpu";
 import { measureFloors } from "./floors";
 import {
+  baselineGoals,
+  baselineTable,
   cellLine,
   cellsTable,
   describe,
   describeMachine,
+  floorGoals,
   type Goal,
   goalsTable,
   loadTable,
@@ -27,8 +31,8 @@ import {
   usageTable,
   writeJson,
 } from "./report";
-import { type Cell, runScale, runStandard } from "./runs";
-import { DEFAULT_STATE_DIR, startRuntime, stopRuntimesOnSignals } from "./runtime";
+import { type Cell, runAlternating, runScale, runStandard } from "./runs";
+import { DEFAULT_STATE_DIR, type Runtime, startRuntime, stopRuntimesOnSignals } from "./runtime";
 import { WORKLOADS, type WorkloadName } from "./workloads";
 
 const USAGE = `usage: npm run bench -- [options]
@@ -40,6 +44,8 @@ const USAGE = `usage: npm run bench -- [options]
   --sizes <list>        table sizes for --scale (default 10000,100000,1000000)
   --floors              also measure single operations on a bare Worker (rate limiter, D1 read,
                         object call, D1 batch): the floor under each request kind
+  --baseline <git-rev>  also serve that revision's Worker (built from a temporary git worktree) and run
+                        every cell on both, alternating, then report both and their ratio
   --state-dir <dir>     local D1 and Durable Object state, wiped at start (default ${DEFAULT_STATE_DIR})
   --wait-quiet <s>      wait up to this long for other processes to leave the CPU idle (default 60, 0: don't)
   --out <file>          JSON output, and Markdown beside it (default bench/results/latest.json, or scale.json)
@@ -63,6 +69,7 @@ async function main(): Promise<void> {
       scale: { type: "boolean", default: false },
       sizes: { type: "string", default: "10000,100000,1000000" },
       floors: { type: "boolean", default: false },
+      baseline: { type: "string" },
       "state-dir": { type: "string", default: DEFAULT_STATE_DIR },
       "wait-quiet": { type: "string", default: "60" },
       out: { type: "string" },
@@ -103,14 +110,28 @@ async function main(): Promise<void> {
   stopRuntimesOnSignals();
   console.log("building the Worker (wrangler deploy --dry-run) and starting workerd...");
   const stateDir = values["state-dir"];
+  let checkout: Checkout | undefined;
+  let baseline: Runtime | undefined;
   const runtime = await startRuntime({ keepState: values["keep-state"], stateDir });
   const startedAt = new Date().toISOString();
   try {
+    if (values.baseline !== undefined) {
+      if (values.scale) throw new Error("--baseline goes with a standard run only");
+      checkout = await checkoutRevision(values.baseline);
+      console.log(
+        `building and starting ${values.baseline} (${checkout.commit.slice(0, 12)}) from ${checkout.root}...`,
+      );
+      baseline = await startRuntime({
+        root: checkout.root,
+        keepState: values["keep-state"],
+        stateDir: `${stateDir}-baseline`,
+      });
+    }
     console.log(`serving on ${runtime.url.origin} (workerd socket bound straight to the Worker)`);
     const floors = values.floors
       ? await measureFloors(
           path.dirname(stateDir),
-          concurrency.filter((c) => c <= 16),
+          concurrency.filter((c) => c > 1),
           timing,
           (f) =>
             console.log(
@@ -154,10 +175,24 @@ async function main(): Promise<void> {
         actual: scale.fullScans.length === 0 ? "none" : scale.fullScans.join("; "),
         met: scale.fullScans.length === 0,
       });
+    } else if (baseline && checkout) {
+      const label = `${checkout.revision} (${checkout.commit.slice(0, 7)})`;
+      const options = { ...timing, workloads: workloads as WorkloadName[], concurrency };
+      const names = [checkout.revision, "now"];
+      const [then = [], now = []] = await runAlternating([baseline, runtime], options, (cell, index) =>
+        console.log(`${(names[index] ?? "").padEnd(8)} ${cellLine(cell)}`),
+      );
+      cells = now;
+      section(`results, ${label}`, cellsTable(then));
+      section("results, this checkout", cellsTable(now));
+      section(`this checkout against ${label}, alternating in one run`, baselineTable(then, now, checkout.revision));
+      goals.push(...baselineGoals(then, now, checkout.revision));
+      extra = { baseline: { revision: checkout.revision, commit: checkout.commit, cells: then } };
     } else {
       cells = await runStandard(runtime, { ...timing, workloads: workloads as WorkloadName[], concurrency, onCell });
       section("results", cellsTable(cells));
     }
+    if (floors) goals.push(...floorGoals(cells, floors));
     const usage = usageOf(cells);
     const sequential = usageOf(cells.filter((c) => c.concurrency === 1));
     if (runtime.log.total === 0) {
@@ -193,6 +228,8 @@ async function main(): Promise<void> {
     console.log(`\nwrote ${file} and its .md`);
   } finally {
     await runtime.stop();
+    await baseline?.stop();
+    await checkout?.remove();
   }
 }
 

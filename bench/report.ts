@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import type { Floor } from "./floors";
 import type { LoadResult } from "./load";
 import { mergeUsage, type UsageByOutcome } from "./request-log";
 import type { Cell } from "./runs";
@@ -274,4 +275,100 @@ export async function writeJson(file: string, data: unknown): Promise<string> {
   await mkdir(path.dirname(target), { recursive: true });
   await writeFile(target, `${JSON.stringify(data, null, 2)}\n`);
   return target;
+}
+
+/** The floor operations each write kind is made of (besides our own code). */
+const WRITE_FLOORS = ["/ratelimit", "/d1-read", "/object-call", "/d1-batch"];
+const WRITE_KINDS = ["new", "link", "merge"];
+
+/**
+ * Each write kind at each concurrency against the sum of its floors measured in the
+ * same run: the throughput a write would reach if it cost only its floor operations
+ * one after the other (1 / the sum of their times per request).
+ */
+export function floorGoals(cells: readonly Cell[], floors: readonly Floor[], target = 0.8): Goal[] {
+  const goals: Goal[] = [];
+  for (const cell of cells.filter((c) => WRITE_KINDS.includes(c.workload) && c.concurrency > 1)) {
+    const parts = WRITE_FLOORS.map((op) =>
+      floors.find((f) => f.operation === op && f.concurrency === cell.concurrency),
+    );
+    const goal = `${cell.workload} at c=${cell.concurrency} >= ${target} x the sum of its floors`;
+    if (parts.some((f) => f === undefined || f.result.requestsPerSecond === 0)) {
+      goals.push({ goal, actual: "floors not measured at this concurrency", met: null });
+      continue;
+    }
+    const seconds = parts.reduce((sum, f) => sum + 1 / (f?.result.requestsPerSecond ?? 1), 0);
+    const ratio = cell.load.requestsPerSecond * seconds;
+    goals.push({
+      goal,
+      actual: `${fixed(cell.load.requestsPerSecond, 0)} / ${fixed(1 / seconds, 0)} req/s = ${fixed(ratio, 2)}`,
+      met: ratio >= target,
+    });
+  }
+  return goals;
+}
+
+/** Server errors (5xx) of a cell. */
+function serverErrors(cell: Cell): number {
+  return Object.entries(cell.load.errorsByStatus).reduce(
+    (n, [status, count]) => n + (/^5/.test(status) ? count : 0),
+    0,
+  );
+}
+
+/** This checkout's cells against another revision's, measured alternately in the same run. */
+export function baselineTable(baseline: readonly Cell[], current: readonly Cell[], revision: string): Table {
+  const rows: string[][] = [];
+  for (const cell of current) {
+    const base = baseline.find((b) => b.workload === cell.workload && b.concurrency === cell.concurrency);
+    if (!base) continue;
+    const ratio = base.load.requestsPerSecond > 0 ? cell.load.requestsPerSecond / base.load.requestsPerSecond : 0;
+    rows.push([
+      cell.workload,
+      String(cell.concurrency),
+      fixed(base.load.requestsPerSecond, 0),
+      fixed(cell.load.requestsPerSecond, 0),
+      `${fixed(ratio, 2)}x`,
+      `${fixed(base.load.latencyMs.p99, 1)} / ${fixed(cell.load.latencyMs.p99, 1)}`,
+      `${serverErrors(base)} / ${serverErrors(cell)}`,
+    ]);
+  }
+  return {
+    header: ["workload", "conc", `${revision} req/s`, "now req/s", "ratio", "p99 ms then / now", "5xx then / now"],
+    rows,
+    left: 2,
+  };
+}
+
+/**
+ * The goals against a baseline revision: `new` at 2x at c=16 and c=64, `hot` at 3x with
+ * no 5xx, and p99 at c=64 no worse, each from cells of the same alternating run.
+ */
+export function baselineGoals(baseline: readonly Cell[], current: readonly Cell[], revision: string): Goal[] {
+  const goals: Goal[] = [];
+  for (const cell of current) {
+    const base = baseline.find((b) => b.workload === cell.workload && b.concurrency === cell.concurrency);
+    if (!base || base.load.requestsPerSecond === 0) continue;
+    const ratio = cell.load.requestsPerSecond / base.load.requestsPerSecond;
+    const speed = `${fixed(cell.load.requestsPerSecond, 0)} / ${fixed(base.load.requestsPerSecond, 0)} req/s = ${fixed(ratio, 2)}x`;
+    if (cell.workload === "new" && (cell.concurrency === 16 || cell.concurrency === 64)) {
+      goals.push({ goal: `new at c=${cell.concurrency} >= 2 x ${revision}`, actual: speed, met: ratio >= 2 });
+    }
+    if (cell.workload === "hot") {
+      const errors = serverErrors(cell);
+      goals.push({
+        goal: `hot at c=${cell.concurrency} >= 3 x ${revision}, no 5xx`,
+        actual: `${speed}, ${errors} 5xx`,
+        met: ratio >= 3 && errors === 0,
+      });
+    }
+    if (cell.concurrency === 64 && cell.workload !== "health") {
+      goals.push({
+        goal: `${cell.workload} p99 at c=64 <= ${revision}'s`,
+        actual: `${fixed(cell.load.latencyMs.p99, 1)} ms vs ${fixed(base.load.latencyMs.p99, 1)} ms`,
+        met: cell.load.latencyMs.p99 <= base.load.latencyMs.p99,
+      });
+    }
+  }
+  return goals;
 }

@@ -36,7 +36,7 @@ const BENCH_HEADERS = {
   "content-type": "application/json",
 };
 
-/** Rows preloaded for `repeat` and for `link` in a standard run (clusters of 1 to 20). */
+/** Rows preloaded for each of `repeat`, `link` and `hot` in a standard run (clusters of 1 to 20). */
 const STANDARD_ROWS = 21_000;
 /** Write rate assumed before any write workload ran, to size a merge pool (generous). */
 const DEFAULT_WRITE_RATE = 3_000;
@@ -122,37 +122,89 @@ async function prepareStandard(
   const progress = (label: string) => (quiet ? undefined : progressBar(label, STANDARD_ROWS));
   const repeatRegion = await dataset.load(STANDARD_ROWS, progress("preload repeat"));
   const linkRegion = await dataset.load(STANDARD_ROWS, progress("preload link  "));
+  const hotRegion = await dataset.load(STANDARD_ROWS, progress("preload hot   "));
   const merges = new MergePool(dataset);
-  const workloads = new Workloads({ repeat: repeatRegion.clusters, link: linkRegion.clusters, merges });
+  const workloads = new Workloads({
+    repeat: repeatRegion.clusters,
+    link: linkRegion.clusters,
+    hot: hotRegion.clusters,
+    merges,
+  });
   return { dataset, workloads, merges };
 }
 
+/** One runtime under measurement, with its own data and the cells measured on it so far. */
+type Contender = { runtime: Runtime; workloads: Workloads; merges: MergePool; cells: Cell[] };
+
+async function contender(runtime: Runtime, quiet = false): Promise<Contender> {
+  const { workloads, merges } = await prepareStandard(runtime, quiet);
+  return { runtime, workloads, merges, cells: [] };
+}
+
+/** `health` first: the other cells' ratios need it. */
+function standardOrder(workloads: readonly WorkloadName[]): WorkloadName[] {
+  return [...workloads].sort((a, b) => Number(b === "health") - Number(a === "health"));
+}
+
+/** Measures one cell on one contender, preloading merge pairs first if the workload needs them. */
+async function measure(
+  target: Contender,
+  workload: WorkloadName,
+  concurrency: number,
+  options: StandardOptions,
+): Promise<Cell> {
+  // Merges run no faster than the other writes: size the pool from those, with margin.
+  const writeRates = target.cells
+    .filter((c) => (c.workload === "link" || c.workload === "new") && c.concurrency === concurrency)
+    .map((c) => c.load.requestsPerSecond * 2);
+  const writeRate = writeRates.length > 0 ? Math.max(...writeRates) : DEFAULT_WRITE_RATE;
+  await target.merges.ensure(
+    mergePairsNeeded(workload, writeRate, options),
+    options.quiet ? undefined : (total) => progressBar("preload merge ", total),
+  );
+  const cell = await runCell(target.runtime, target.workloads, target.merges, workload, concurrency, options, 0);
+  target.cells.push(cell);
+  addRatios(target.cells);
+  options.onCell?.(cell);
+  return cell;
+}
+
 /**
- * The standard run: preloads clusters for `repeat` and `link` (and merge pairs as
- * needed), then runs each workload at each concurrency, `health` first.
+ * The standard run: preloads clusters for `repeat`, `link` and `hot` (and merge pairs
+ * as needed), then runs each workload at each concurrency, `health` first.
  */
 export async function runStandard(runtime: Runtime, options: StandardOptions): Promise<Cell[]> {
-  const { workloads, merges } = await prepareStandard(runtime, options.quiet);
-  const order = [...options.workloads].sort((a, b) => Number(b === "health") - Number(a === "health"));
-  const cells: Cell[] = [];
-  for (const workload of order) {
+  const target = await contender(runtime, options.quiet);
+  for (const workload of standardOrder(options.workloads)) {
+    for (const concurrency of options.concurrency) await measure(target, workload, concurrency, options);
+  }
+  return target.cells;
+}
+
+/**
+ * The standard run on several runtimes at once (e.g. another revision's Worker beside
+ * this one): each cell runs on every runtime back to back, the order swapped from one
+ * cell to the next, so that all of them see the same machine and the same load from
+ * other processes. Returns each runtime's cells, in the order of `runtimes`.
+ */
+export async function runAlternating(
+  runtimes: readonly Runtime[],
+  options: StandardOptions,
+  onCell?: (cell: Cell, runtimeIndex: number) => void,
+): Promise<Cell[][]> {
+  const targets: Contender[] = [];
+  for (const runtime of runtimes) targets.push(await contender(runtime, options.quiet));
+  let turn = 0;
+  for (const workload of standardOrder(options.workloads)) {
     for (const concurrency of options.concurrency) {
-      // Merges run no faster than the other writes: size the pool from those, with margin.
-      const writeRates = cells
-        .filter((c) => (c.workload === "link" || c.workload === "new") && c.concurrency === concurrency)
-        .map((c) => c.load.requestsPerSecond * 2);
-      const writeRate = writeRates.length > 0 ? Math.max(...writeRates) : DEFAULT_WRITE_RATE;
-      await merges.ensure(
-        mergePairsNeeded(workload, writeRate, options),
-        options.quiet ? undefined : (total) => progressBar("preload merge ", total),
-      );
-      const cell = await runCell(runtime, workloads, merges, workload, concurrency, options, 0);
-      cells.push(cell);
-      addRatios(cells);
-      options.onCell?.(cell);
+      const order = turn++ % 2 === 0 ? targets : [...targets].reverse();
+      for (const target of order) {
+        const cell = await measure(target, workload, concurrency, options);
+        onCell?.(cell, targets.indexOf(target));
+      }
     }
   }
-  return cells;
+  return targets.map((target) => target.cells);
 }
 
 export type ScaleOptions = Timing & {
@@ -173,7 +225,7 @@ export async function runScale(runtime: Runtime, options: ScaleOptions): Promise
   const dataset = new Dataset(runtime.db);
   const merges = new MergePool(dataset);
   const clusters: number[] = [];
-  const workloads = new Workloads({ repeat: clusters, link: clusters, merges });
+  const workloads = new Workloads({ repeat: clusters, link: clusters, hot: clusters, merges });
   const cells: Cell[] = [];
   for (const size of [...options.sizes].sort((a, b) => a - b)) {
     const rows = size - dataset.preloadedRows;

@@ -8,7 +8,7 @@ import { RequestLog } from "./request-log";
 
 /** The repository root: bench/ sits directly under it. */
 export const ROOT = path.resolve(import.meta.dirname, "..");
-const WRANGLER_BIN = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+const wranglerBin = (root: string) => path.join(root, "node_modules", "wrangler", "bin", "wrangler.js");
 
 /** The bearer token the harness configures (API_TOKENS) and sends with every request. */
 export const BENCH_TOKEN = "bench-token-not-a-secret";
@@ -45,6 +45,8 @@ export type Runtime = {
 };
 
 export type RuntimeOptions = {
+  /** The checkout whose Worker, wrangler.toml and migrations to serve (default: this one). */
+  root?: string;
   /** Where local state lives; wiped at start so each run begins from the migrations. */
   stateDir?: string;
   /** Keep the state directory after stop (to inspect the database). */
@@ -82,12 +84,12 @@ export function stopRuntimesOnSignals(): void {
   }
 }
 
-/** Runs a command to completion, failing with its output if it exits non-zero. */
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
+/** Runs a command in `cwd` to completion, failing with its output if it exits non-zero. */
+export function run(command: string, args: string[], cwd = ROOT): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
-      cwd: ROOT,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", ...env },
+      cwd,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -106,9 +108,9 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Prom
  * Builds the Worker exactly as `wrangler deploy` would upload it (same bundler, same
  * config), without uploading. Returns the path of the bundled entry module.
  */
-async function buildWorker(outDir: string): Promise<string> {
+async function buildWorker(outDir: string, root = ROOT): Promise<string> {
   await rm(outDir, { recursive: true, force: true });
-  await run(process.execPath, [WRANGLER_BIN, "deploy", "--dry-run", "--outdir", outDir]);
+  await run(process.execPath, [wranglerBin(root), "deploy", "--dry-run", "--outdir", outDir], root);
   return path.join(outDir, "index.js");
 }
 
@@ -155,12 +157,13 @@ type RateLimit = { namespace_id: string; simple: { limit: number; period?: 10 | 
  * workerd socket bound straight to the Worker.
  */
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const root = options.root ?? ROOT;
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
-  const buildDir = options.buildDir ?? path.join(ROOT, ".wrangler", "bench", "build");
-  const entry = await buildWorker(buildDir);
+  const buildDir = options.buildDir ?? path.join(root, ".wrangler", "bench", "build");
+  const entry = await buildWorker(buildDir, root);
   await freshStateDir(stateDir);
 
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(root, "wrangler.toml"));
   // Module rules are for Miniflare's own module discovery; the bundle is a single module.
   const { modulesRules: _rules, ...fromConfig } = workerOptions as WorkerOptions & {
     modulesRules?: unknown;
@@ -208,7 +211,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   let runtime: Runtime;
   try {
     const db = (await mf.getD1Database("DB")) as unknown as D1Handle;
-    await db.batch((await readMigrations()).map((sql) => db.prepare(sql)));
+    await db.batch((await readMigrations(path.join(root, "migrations"))).map((sql) => db.prepare(sql)));
     runtime = { url: await mf.unsafeGetDirectURL(), db, log, stateDir, stop };
   } catch (err) {
     await stop();

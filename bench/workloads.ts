@@ -1,7 +1,7 @@
 import { clusterEmail, clusterPhone, type Dataset, GROUP_ROWS, MAX_CLUSTER_SIZE } from "./dataset";
 import type { BenchRequest } from "./load";
 
-export const WORKLOADS = ["health", "new", "repeat", "link", "merge", "mixed"] as const;
+export const WORKLOADS = ["health", "new", "repeat", "link", "merge", "hot", "mixed"] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 /** The outcome the Worker should log for every request of a workload (mixed has several). */
@@ -10,7 +10,16 @@ export const EXPECTED_OUTCOME: Partial<Record<WorkloadName, string>> = {
   repeat: "unchanged",
   link: "linked",
   merge: "merged",
+  hot: "linked",
 };
+
+/** `hot` writes to this many clusters at a time, so every writer queues in a few objects. */
+export const HOT_CLUSTERS = 4;
+/**
+ * Links each hot cluster takes before the next ones take over: enough to keep its object
+ * busy, few enough that no cluster nears the 50-email limit (preloaded ones hold <= 20).
+ */
+export const LINKS_PER_HOT_CLUSTER = 25;
 
 /** mulberry32: a tiny seeded generator, so two runs send the same sequence. */
 function seededRandom(seed: number): () => number {
@@ -74,12 +83,15 @@ export type WorkloadTargets = {
   repeat: readonly number[];
   /** Clusters `link` adds emails to. */
   link: readonly number[];
+  /** Clusters `hot` links into, a few at a time, in order. */
+  hot: readonly number[];
   merges: MergePool;
 };
 
 /** Makes the requests of each workload. One instance per runtime: new identifiers never repeat. */
 export class Workloads {
   private fresh = 0;
+  private hotSent = 0;
   private readonly random: () => number;
 
   constructor(
@@ -110,6 +122,19 @@ export class Workloads {
   link(): BenchRequest {
     const n = ++this.fresh;
     return identify(`l${n}@link.bench`, clusterPhone(this.pick(this.targets.link)));
+  }
+
+  /**
+   * A new email with the phone of one of the HOT_CLUSTERS clusters currently hot: every
+   * client's write queues in the same few objects. Moves on to fresh clusters after
+   * LINKS_PER_HOT_CLUSTER links each, so no cluster grows without end.
+   */
+  hot(): BenchRequest {
+    const n = ++this.fresh;
+    const sent = this.hotSent++;
+    const group = Math.floor(sent / (HOT_CLUSTERS * LINKS_PER_HOT_CLUSTER));
+    const cluster = this.targets.hot[(group * HOT_CLUSTERS + (sent % HOT_CLUSTERS)) % this.targets.hot.length] ?? 0;
+    return identify(`h${n}@hot.bench`, clusterPhone(cluster));
   }
 
   /** One cluster's email with another's phone: the younger cluster is folded into the older. */
@@ -144,6 +169,8 @@ export class Workloads {
         return () => this.link();
       case "merge":
         return () => this.merge();
+      case "hot":
+        return () => this.hot();
       case "mixed":
         return () => this.mixed();
     }
