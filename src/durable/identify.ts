@@ -4,7 +4,7 @@ import type { Identifiers, IdentifyResponse } from "../domain/contact";
 import { buildIdentifyResponse, isReadOnly, type Outcome, planReconciliation } from "../domain/reconcile";
 import { serviceUnavailable } from "../errors";
 import { withRetries } from "./retry";
-import { ownerKey } from "./routing";
+import { newContactObjects, ownerKey } from "./routing";
 
 /** A storage failure the object reported as its result, raised again in this Worker. */
 class ObjectStorageError extends Error {
@@ -45,7 +45,7 @@ export async function identifyContact(env: Env, who: Identifiers): Promise<Ident
       return { outcome: plan.outcome, response: buildIdentifyResponse(rows), d1, objectCalls };
     }
 
-    let key = await ownerKey(rows, who);
+    let key = ownerKey(rows, who, newContactObjects(env));
     for (let hop = 0; hop < MAX_HOPS; hop++) {
       const owner = key;
       const snapshot = rows;

@@ -4,7 +4,7 @@ import { ClusterChangedError, commitPlan, database, planStamp, readTouchedCluste
 import type { ContactRow, Identifiers, IdentifyResponse } from "../domain/contact";
 import { buildIdentifyResponse, isReadOnly, type Outcome, planReconciliation } from "../domain/reconcile";
 import { isTransient, withRetries } from "./retry";
-import { ownerKey } from "./routing";
+import { newContactObjects, ownerKey } from "./routing";
 import { SerialQueue } from "./serial-queue";
 
 /** Plans re-made in one object after a guard abort before the caller gets a 503. */
@@ -22,6 +22,31 @@ export type ReconcileResult = { d1: D1Usage } & (
    */
   | { kind: "failed"; transient: boolean; message: string }
 );
+
+/**
+ * The rows to plan `who` on, given the caller's `rows` and `committed`, the clusters
+ * as this object's latest commit read them back (one cluster: a commit merges all it
+ * touches), or null when only a fresh read can tell.
+ * - The caller saw rows, and that cluster holds all of them: it is the whole truth for
+ *   this request as of that commit (no two clusters share an identifier).
+ * - The caller saw nothing: that cluster is this request's only if it holds the email or
+ *   the phone (the commit created the contact while the call waited). Otherwise the
+ *   caller's empty read stands: in a warm object shared by many new customers, the
+ *   latest commit is usually another customer's, and must never answer this one.
+ * Either way the guard of the write still checks what the plan relies on.
+ */
+export function coveredBy(committed: ContactRow[], rows: ContactRow[], who: Identifiers): ContactRow[] | null {
+  if (rows.length === 0) {
+    const holds = committed.some(
+      (row) =>
+        (who.email !== undefined && row.email === who.email) ||
+        (who.phoneNumber !== undefined && row.phoneNumber === who.phoneNumber),
+    );
+    return holds ? committed : rows;
+  }
+  const ids = new Set(committed.map((row) => row.id));
+  return rows.every((row) => ids.has(row.id)) ? committed : null;
+}
 
 /**
  * Serialises the writes of one cluster. Every write of the service goes through
@@ -64,12 +89,8 @@ export class ClusterReconciler extends DurableObject<Env> {
 
     let current = rows;
     if (this.commits !== commitsAtArrival) {
-      // A commit made here while this call waited is newer than the caller's read. When
-      // its clusters hold every row the caller saw, they are the whole truth for this
-      // request as of that commit (no two clusters share an identifier); otherwise re-read.
-      // Either way the guard of the write still checks what the plan relies on.
-      const committed = new Set(this.lastCommitted.map((row) => row.id));
-      current = rows.every((row) => committed.has(row.id)) ? this.lastCommitted : await reread();
+      // A commit made here while this call waited is newer than the caller's read.
+      current = coveredBy(this.lastCommitted, rows, who) ?? (await reread());
     }
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const plan = planReconciliation(current, who);
@@ -77,7 +98,7 @@ export class ClusterReconciler extends DurableObject<Env> {
         return { kind: "done", outcome: plan.outcome, response: buildIdentifyResponse(current), d1 };
       }
       // The caller routed by its own rows: only other rows can name another owner.
-      const owner = current === rows ? key : await ownerKey(current, who);
+      const owner = current === rows ? key : ownerKey(current, who, newContactObjects(this.env));
       if (owner !== key) return { kind: "reroute", ownerKey: owner, rows: current, d1 };
       try {
         const stamp = planStamp(current, who, plan.primaryId);

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { IdentifyResponse } from "../../src/domain/contact";
 import { identifyContact } from "../../src/durable/identify";
 import { MAX_ATTEMPTS } from "../../src/durable/reconciler";
+import { newContactObjects, ownerKey } from "../../src/durable/routing";
 import { clusterRows, expectInvariants, identify, postIdentify, storedRows, unique } from "../helpers";
 
 /** Fires all bodies at once and expects every answer to be a 200. */
@@ -124,6 +125,52 @@ describe("concurrent requests", () => {
     )) {
       expect((await identify({ phoneNumber })).phoneNumbers).toContain(phoneNumber);
     }
+  });
+});
+
+describe("new customers sharing a warm object", () => {
+  /** `count` new emails that all queue in the same warm object. */
+  function emailsOfOneObject(count: number): string[] {
+    const objects = newContactObjects(env);
+    const tag = unique("warm");
+    const target = ownerKey([], { email: `${tag}-0@x.io` }, objects);
+    const emails: string[] = [];
+    for (let i = 0; emails.length < count; i++) {
+      const email = `${tag}-${i}@x.io`;
+      if (ownerKey([], { email }, objects) === target) emails.push(email);
+    }
+    return emails;
+  }
+
+  it("each get their own cluster, never the one another customer's call just committed there", async () => {
+    const emails = emailsOfOneObject(24);
+    const phones = emails.map((_, i) => `+4470${String(Date.now()).slice(-6)}${String(i).padStart(2, "0")}`);
+    const answers = await fireAtOnce(emails.map((email, i) => ({ email, phoneNumber: phones[i] })));
+    answers.forEach((answer, i) => {
+      expect(answer).toEqual({
+        primaryContactId: expect.any(Number),
+        emails: [emails[i]],
+        phoneNumbers: [phones[i]],
+        secondaryContactIds: [],
+      });
+    });
+    expect(new Set(answers.map((a) => a.primaryContactId)).size).toBe(emails.length);
+    const rows = await storedRows("email IN (SELECT value FROM json_each(?))", JSON.stringify(emails));
+    expect(rows).toHaveLength(emails.length);
+    for (const row of rows) expect(row).toMatchObject({ linkPrecedence: "primary", linkedId: null });
+    await expectInvariants();
+  });
+
+  it("callers repeating one of them, queued behind the others, are answered with their own contact", async () => {
+    const emails = emailsOfOneObject(6);
+    // Every email three times, interleaved: each call waits behind commits of the others.
+    const bodies = [0, 1, 2].flatMap(() => emails.map((email) => ({ email })));
+    const answers = await fireAtOnce(bodies);
+    answers.forEach((answer, i) => {
+      expect(answer.emails).toEqual([bodies[i]?.email]);
+    });
+    for (const email of emails) expect(await storedRows("email = ?", email)).toHaveLength(1);
+    await expectInvariants();
   });
 });
 
