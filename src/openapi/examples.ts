@@ -6,7 +6,7 @@ import type { ErrorDetail } from "./schemas";
 type IdentifyRequest = v.InferInput<typeof IdentifyRequestSchema>;
 type Example<T> = { summary: string; value: T };
 
-// The README's examples, in order on an empty store: each answer follows from the requests
+// A walk-through, in order on an empty store: each answer follows from the requests
 // before it. Typed against the request schema and the response type, so a renamed field
 // breaks the build; test/http/openapi-examples.test.ts replays them against the Worker.
 const WALK_THROUGH: Record<string, { summary: string; request: IdentifyRequest; response: IdentifyResponse }> = {
@@ -68,7 +68,7 @@ const WALK_THROUGH: Record<string, { summary: string; request: IdentifyRequest; 
 };
 
 /**
- * The README's invalid request and the 400 it gets; among the request examples and the 400
+ * An invalid request and the 400 it gets; among the request examples and the 400
  * examples it goes by the same name.
  */
 export const INVALID_REQUEST: {

@@ -8,8 +8,8 @@ type Document = {
   components: { responses: { BadRequest: Media } };
 };
 
-// Its own file, because storage is isolated per test file: the README's examples, which
-// /openapi.json repeats, start from an empty table, so the contact ids are the ones shown.
+// Its own file, because storage is isolated per test file: the walk-through examples of
+// /openapi.json start from an empty table, so the contact ids are the ones shown.
 it("every request example gets the documented answer of the same name, in order", async () => {
   expect(await countRows()).toBe(0);
   const doc = await (await call("/openapi.json")).json<Document>();

@@ -47,7 +47,7 @@ async function expectedHash(kind: string, value: string): Promise<string> {
   return [...new Uint8Array(mac, 0, 16)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-/** A token's fingerprint as the README tells operators to compute it: SHA-256, first 16 hex digits. */
+/** A token's fingerprint as docs/operations.md tells operators to compute it: SHA-256, first 16 hex digits. */
 async function fingerprint(token: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
   return [...new Uint8Array(digest, 0, 8)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
