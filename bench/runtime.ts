@@ -59,7 +59,7 @@ export type RuntimeOptions = {
  * Local state of a bench run, wiped at its start. In RAM (/dev/shm) where there is one:
  * local D1 and the local rate limiter commit every write to SQLite files, and on a disk
  * each commit waits for the virtual disk's flush, a cost of this machine that neither
- * the Worker nor production pays (BENCHMARKS.md has both figures).
+ * the Worker nor production pays.
  */
 export const DEFAULT_STATE_DIR = existsSync("/dev/shm")
   ? path.join("/dev/shm", "identity-bench", "state")
