@@ -88,10 +88,35 @@ export type WorkloadTargets = {
   merges: MergePool;
 };
 
+/** The order of `mixed`: 10 repeat, 6 new, 3 link, 1 merge, interleaved. */
+const MIXED_CYCLE = [
+  "repeat",
+  "newContact",
+  "link",
+  "repeat",
+  "newContact",
+  "repeat",
+  "merge",
+  "repeat",
+  "newContact",
+  "link",
+  "repeat",
+  "newContact",
+  "repeat",
+  "link",
+  "repeat",
+  "newContact",
+  "repeat",
+  "newContact",
+  "repeat",
+  "repeat",
+] as const;
+
 /** Makes the requests of each workload. One instance per runtime: new identifiers never repeat. */
 export class Workloads {
   private fresh = 0;
   private hotSent = 0;
+  private mixedSent = 0;
   private readonly random: () => number;
 
   constructor(
@@ -147,13 +172,13 @@ export class Workloads {
     return identify(clusterEmail(pair[0]), clusterPhone(pair[1]));
   }
 
-  /** 50% repeat, 30% new, 15% link, 5% merge. */
+  /**
+   * 50% repeat, 30% new, 15% link, 5% merge, as a fixed cycle of 20 rather than a draw:
+   * any 20 consecutive requests hold every kind, however few a slow machine sends.
+   */
   mixed(): BenchRequest {
-    const r = this.random();
-    if (r < 0.5) return this.repeat();
-    if (r < 0.8) return this.newContact();
-    if (r < 0.95) return this.link();
-    return this.merge();
+    const kind = MIXED_CYCLE[this.mixedSent++ % MIXED_CYCLE.length] ?? "repeat";
+    return this[kind]();
   }
 
   /** The request generator of a workload. */
