@@ -40,6 +40,13 @@ export function callWith(overrides: Partial<Env>, path: string, init?: RequestIn
   return worker.fetch(request, { ...env, ...overrides }, createExecutionContext());
 }
 
+/**
+ * The methods every D1 session shares. The Worker and the objects send each statement
+ * through a session (`env.DB.withSession`), so this is where tests watch D1 or inject its
+ * faults; the tests' own queries (`env.DB.prepare`) do not pass here.
+ */
+export const d1Sessions: D1DatabaseSession = Object.getPrototypeOf(env.DB.withSession("first-primary"));
+
 /** POSTs a JSON body (or a raw string) to /identify. */
 export function postIdentify(body: unknown): Promise<Response> {
   return call("/identify", {

@@ -1,3 +1,5 @@
+import type { D1Client } from "./sessions";
+
 /** D1 work done for one request: every round trip is a network hop in production. */
 export type D1Usage = { roundTrips: number; statements: number };
 
@@ -47,11 +49,11 @@ class MeteredStatement {
 }
 
 /**
- * Wraps a D1 binding so that `usage` counts the round trips and statements sent
- * through it: a batch is one round trip of several statements. The counts go to
- * the request log and to the tests that keep them low.
+ * Wraps a D1 client (the binding, a session, or the primary) so that `usage` counts the
+ * round trips and statements sent through it: a batch is one round trip of several
+ * statements. The counts go to the request log and to the tests that keep them low.
  */
-export function meteredD1(d1: D1Database, usage: D1Usage): D1Database {
+export function meteredD1(d1: D1Client, usage: D1Usage): D1Database {
   const metered = {
     prepare: (query: string) => new MeteredStatement(d1.prepare(query), usage),
     batch: (statements: MeteredStatement[]) => {
@@ -59,15 +61,8 @@ export function meteredD1(d1: D1Database, usage: D1Usage): D1Database {
       usage.statements += statements.length;
       return d1.batch(statements.map((statement) => statement.inner));
     },
-    exec: (query: string) => {
-      usage.roundTrips += 1;
-      usage.statements += 1;
-      return d1.exec(query);
-    },
-    withSession: (constraint?: D1SessionConstraint) => d1.withSession(constraint),
-    dump: () => d1.dump(),
   };
-  // Structurally a D1Database for everything drizzle calls; the overloads of the
-  // runtime's abstract classes cannot be implemented member by member.
+  // Structurally a D1Database for everything drizzle calls (prepare, bind, send, batch);
+  // the overloads of the runtime's abstract classes cannot be implemented member by member.
   return metered as unknown as D1Database;
 }

@@ -1,23 +1,33 @@
 import { type D1Usage, meteredD1, noUsage } from "../db/metered";
 import { type Database, database, readClusterOfContact, readTouchedClusters } from "../db/queries";
+import { readSession } from "../db/sessions";
 import type { Identifiers, IdentifyResponse } from "../domain/contact";
 import { answerLookup, type LookupAnswer } from "../domain/lookup";
 import { buildIdentifyResponse } from "../domain/reconcile";
 import { serviceUnavailable } from "../errors";
 import { withRetries } from "./retry";
 
-/** A read-only answer and the D1 work it took (one read; no object is ever called). */
-export type Read<T> = { answer: T; d1: D1Usage };
+/**
+ * A read-only answer, the D1 work it took (one read; no object is ever called), and
+ * the bookmark of that read, for the caller to send back.
+ */
+export type Read<T> = { answer: T; d1: D1Usage; bookmark: string | null };
 
 /**
- * Runs one read of the Worker's read-only routes against D1, retrying transient faults.
+ * Runs one read of the Worker's read-only routes through a D1 session: on the nearest
+ * replica, or on one at least as new as `bookmark`. Retries transient faults.
  * @throws HttpError 503 when storage still fails after retries.
  */
-export async function readOnly<T>(env: Env, read: (db: Database) => Promise<T>): Promise<Read<T>> {
+async function readOnly<T>(
+  env: Env,
+  bookmark: string | undefined,
+  read: (db: Database) => Promise<T>,
+): Promise<Read<T>> {
   const d1 = noUsage();
   try {
-    const answer = await withRetries(() => read(database(meteredD1(env.DB, d1))));
-    return { answer, d1 };
+    const session = readSession(env.DB, bookmark);
+    const answer = await withRetries(() => read(database(meteredD1(session, d1))));
+    return { answer, d1, bookmark: session.getBookmark() };
   } catch (err) {
     // src/db has already replaced drizzle's wrapper (which quotes parameters) with D1's own error.
     console.error(JSON.stringify({ level: "error", message: "storage read failed", error: String(err) }));
@@ -26,13 +36,13 @@ export async function readOnly<T>(env: Env, read: (db: Database) => Promise<T>):
 }
 
 /** `POST /lookup`: the cluster of the email, else of the phone; undefined when neither is known. */
-export function lookupContact(env: Env, who: Identifiers): Promise<Read<LookupAnswer | undefined>> {
-  return readOnly(env, async (db) => answerLookup(await readTouchedClusters(db, who), who));
+export function lookupContact(env: Env, who: Identifiers, bookmark?: string): Promise<Read<LookupAnswer | undefined>> {
+  return readOnly(env, bookmark, async (db) => answerLookup(await readTouchedClusters(db, who), who));
 }
 
 /** `GET /contacts/{id}`: the cluster of contact `id`; undefined when there is no such live contact. */
-export function contactCluster(env: Env, id: number): Promise<Read<IdentifyResponse | undefined>> {
-  return readOnly(env, async (db) => {
+export function contactCluster(env: Env, id: number, bookmark?: string): Promise<Read<IdentifyResponse | undefined>> {
+  return readOnly(env, bookmark, async (db) => {
     const rows = await readClusterOfContact(db, id);
     return rows.length === 0 ? undefined : buildIdentifyResponse(rows);
   });

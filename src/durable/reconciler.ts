@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { type D1Usage, meteredD1, noUsage } from "../db/metered";
 import { ClusterChangedError, commitPlan, database, planStamp, readTouchedClusters } from "../db/queries";
+import { laterBookmark, PrimaryD1 } from "../db/sessions";
 import type { ContactRow, Identifiers, IdentifyResponse } from "../domain/contact";
 import { buildIdentifyResponse, isReadOnly, type Outcome, planReconciliation } from "../domain/reconcile";
 import { isTransient, withRetries } from "./retry";
@@ -11,7 +12,7 @@ import { SerialQueue } from "./serial-queue";
 export const MAX_ATTEMPTS = 8;
 
 export type ReconcileResult = { d1: D1Usage } & (
-  | { kind: "done"; outcome: Outcome; response: IdentifyResponse }
+  | { kind: "done"; outcome: Outcome; response: IdentifyResponse; bookmark: string | null }
   /** The clusters now belong to another object: ask it, with the rows read here. */
   | { kind: "reroute"; ownerKey: string; rows: ContactRow[] }
   /** The clusters kept changing under every attempt. */
@@ -58,6 +59,8 @@ export class ClusterReconciler extends DurableObject<Env> {
   private commits = 0;
   /** The clusters as the latest commit read them back, inside its transaction. */
   private lastCommitted: ContactRow[] = [];
+  /** The D1 bookmark of that commit. */
+  private lastCommittedBookmark: string | null = null;
 
   /**
    * Reconciles `who` as the owner `key`. `rows` are the touched clusters as the
@@ -84,7 +87,10 @@ export class ClusterReconciler extends DurableObject<Env> {
     commitsAtArrival: number,
     d1: D1Usage,
   ): Promise<ReconcileResult> {
-    const db = database(meteredD1(this.env.DB, d1));
+    // Everything an object reads or writes is on the primary: its plans must see the
+    // latest commits, and its answer's bookmark must cover its own commit.
+    const primary = new PrimaryD1(this.env.DB);
+    const db = database(meteredD1(primary.client(), d1));
     const reread = () => withRetries(() => readTouchedClusters(db, who));
 
     let current = rows;
@@ -95,7 +101,14 @@ export class ClusterReconciler extends DurableObject<Env> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const plan = planReconciliation(current, who);
       if (isReadOnly(plan)) {
-        return { kind: "done", outcome: plan.outcome, response: buildIdentifyResponse(current), d1 };
+        return {
+          kind: "done",
+          outcome: plan.outcome,
+          response: buildIdentifyResponse(current),
+          d1,
+          // It may show this object's latest commit's rows: cover that commit too.
+          bookmark: laterBookmark(primary.bookmark(), this.lastCommittedBookmark),
+        };
       }
       // The caller routed by its own rows: only other rows can name another owner.
       const owner = current === rows ? key : ownerKey(current, who, newContactObjects(this.env));
@@ -105,7 +118,14 @@ export class ClusterReconciler extends DurableObject<Env> {
         const committed = await withRetries(() => commitPlan(db, who, stamp, plan));
         this.commits++;
         this.lastCommitted = committed;
-        return { kind: "done", outcome: plan.outcome, response: buildIdentifyResponse(committed), d1 };
+        this.lastCommittedBookmark = primary.bookmark();
+        return {
+          kind: "done",
+          outcome: plan.outcome,
+          response: buildIdentifyResponse(committed),
+          d1,
+          bookmark: this.lastCommittedBookmark,
+        };
       } catch (err) {
         if (!(err instanceof ClusterChangedError)) throw err;
         // Another object changed what the plan relied on between our read and our write.

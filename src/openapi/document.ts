@@ -3,6 +3,7 @@ import type { OpenAPIV3_1 } from "openapi-types";
 import { ContactIdSchema, IdentifyRequestSchema } from "../domain/request";
 import { INTERNAL_ERROR } from "../errors";
 import { MAX_BODY_BYTES } from "../http/body";
+import { BOOKMARK_HEADER } from "../http/bookmark";
 import { INVALID_REQUEST, identifyExamples } from "./examples";
 import {
   type ErrorDetail,
@@ -66,6 +67,9 @@ const HEADERS = {
     schema: { type: "string" },
   },
   "WWW-Authenticate": header('`Bearer realm="identity"`, plus `error="invalid_token"` for a refused token.'),
+  [BOOKMARK_HEADER]: header(
+    "A D1 bookmark covering this answer (and the write it made). Send it back on the next request to read your own writes.",
+  ),
 } satisfies Record<string, OpenAPIV3_1.HeaderObject>;
 type HeaderName = keyof typeof HEADERS;
 
@@ -104,6 +108,10 @@ const RESPONSES = {
     },
     invalidJson: { code: "invalid_json", message: "The request body is not valid JSON." },
     invalidBody: { code: "invalid_body", message: "The request body is not valid UTF-8." },
+    invalidBookmark: {
+      code: "invalid_bookmark",
+      message: `The ${BOOKMARK_HEADER} header must be a bookmark returned by this service, sent back unchanged.`,
+    },
   }),
   Unauthorized: errorResponse(
     "UnauthorizedError",
@@ -196,6 +204,17 @@ const CONTACT_ID: OpenAPIV3_1.ParameterObject = {
   example: "1",
 };
 
+/** The bookmark a caller sends back to read at least what an earlier answer showed. */
+const BOOKMARK_PARAMETER: OpenAPIV3_1.ParameterObject = {
+  name: BOOKMARK_HEADER,
+  in: "header",
+  required: false,
+  description:
+    `The \`${BOOKMARK_HEADER}\` of an earlier answer, unchanged: this answer shows at least what that one did. ` +
+    "Without it, a read may come from a replica that lags the latest writes.",
+  schema: { type: "string" },
+};
+
 /** A 200 whose body is one cluster, as `/identify` answers it. */
 const clusterAnswer = (description: string, headers: HeaderName[] = []) => ({
   description,
@@ -246,7 +265,10 @@ export function buildOpenApiDocument(): OpenAPIV3_1.Document {
           description:
             "Creates a primary contact for new identifiers, links what they match (the oldest primary " +
             "stays primary), records a secondary for an identifier the cluster does not have yet, and " +
-            "answers with the whole cluster. Sending the same body twice changes nothing the second time.",
+            "answers with the whole cluster. Sending the same body twice changes nothing the second time. " +
+            "An answer that changed nothing may come from a read replica and lag the latest writes by the " +
+            `replica's delay; send the \`${BOOKMARK_HEADER}\` of an earlier answer to read at least what it showed.`,
+          parameters: [BOOKMARK_PARAMETER],
           requestBody: {
             required: true,
             content: {
@@ -259,7 +281,7 @@ export function buildOpenApiDocument(): OpenAPIV3_1.Document {
           responses: {
             "200": {
               description: "The cluster, after reconciliation.",
-              headers: headerRefs(),
+              headers: headerRefs(BOOKMARK_HEADER),
               content: {
                 "application/json": {
                   schema: schemaRef("IdentifyResponse"),
@@ -283,12 +305,16 @@ export function buildOpenApiDocument(): OpenAPIV3_1.Document {
             "The same body and normalisation as `/identify`; answers the cluster holding the email, else the " +
             "phone, from one read. Never creates, links or merges anything. When the email and the phone lie " +
             "in different clusters, the email's is answered with `Identity-Ignored: phoneNumber=other_cluster`.",
+          parameters: [BOOKMARK_PARAMETER],
           requestBody: {
             required: true,
             content: { "application/json": { schema: schemaRef("IdentifyRequest") } },
           },
           responses: {
-            "200": clusterAnswer("The cluster holding the email, else the phone.", ["Identity-Ignored"]),
+            "200": clusterAnswer("The cluster holding the email, else the phone.", [
+              "Identity-Ignored",
+              BOOKMARK_HEADER,
+            ]),
             "400": responseRef("BadRequest"),
             "404": responseRef("ContactNotFound"),
             "413": responseRef("PayloadTooLarge"),
@@ -301,11 +327,11 @@ export function buildOpenApiDocument(): OpenAPIV3_1.Document {
         get: {
           operationId: "getContact",
           ...ADMIN_ONLY,
-          parameters: [CONTACT_ID],
+          parameters: [CONTACT_ID, BOOKMARK_PARAMETER],
           summary: "The cluster of one contact, by id",
           description: "Answers from one read, without writing. An erased or unknown id answers 404.",
           responses: {
-            "200": clusterAnswer("The cluster contact `id` belongs to."),
+            "200": clusterAnswer("The cluster contact `id` belongs to.", [BOOKMARK_HEADER]),
             "400": responseRef("BadContactId"),
             "404": responseRef("ContactNotFound"),
             "503": responseRef("ServiceUnavailable"),

@@ -56,10 +56,11 @@ function errorBody<const TCodes extends readonly [string, ...string[]]>(codes: T
 /** Every error status the Worker answers with, and the codes each carries. */
 export const ErrorSchemas = {
   BadRequestError: v.pipe(
-    errorBody(["invalid_request", "invalid_json", "invalid_body"]),
+    errorBody(["invalid_request", "invalid_json", "invalid_body", "invalid_bookmark"]),
     v.description(
       "`invalid_request`: the body is JSON but breaks the request schema, with one entry in `issues` " +
-        "per problem; `invalid_json`: not JSON, or nested too deep; `invalid_body`: not UTF-8, or unreadable.",
+        "per problem; `invalid_json`: not JSON, or nested too deep; `invalid_body`: not UTF-8, or unreadable; " +
+        "`invalid_bookmark`: the `Identity-Bookmark` header is not a bookmark this service returned.",
     ),
   ),
   UnauthorizedError: errorBody(["unauthorized"]),

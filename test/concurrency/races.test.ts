@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { IdentifyResponse } from "../../src/domain/contact";
 import { identifyContact } from "../../src/durable/identify";
 import { MAX_ATTEMPTS } from "../../src/durable/reconciler";
 import { newContactObjects, ownerKey } from "../../src/durable/routing";
-import { clusterRows, expectInvariants, identify, postIdentify, storedRows, unique } from "../helpers";
+import { clusterRows, d1Sessions, expectInvariants, identify, postIdentify, storedRows, unique } from "../helpers";
 
 /** Fires all bodies at once and expects every answer to be a 200. */
 async function fireAtOnce(bodies: unknown[]): Promise<IdentifyResponse[]> {
@@ -218,12 +218,12 @@ describe("a failure between the read and the write", () => {
 
     // The write batch runs its statements (demote, re-point, insert) and then fails:
     // D1 must roll all of them back.
-    const batch = env.DB.batch.bind(env.DB);
+    const batch = d1Sessions.batch;
     let injected = 0;
-    env.DB.batch = async (statements) => {
+    const spy = vi.spyOn(d1Sessions, "batch").mockImplementation(function (this: D1DatabaseSession, statements) {
       injected += 1;
-      return batch([...statements, env.DB.prepare("SELECT json_extract('{}', 'injected fault')")]);
-    };
+      return batch.call(this, [...statements, this.prepare("SELECT json_extract('{}', 'injected fault')")]);
+    });
     try {
       const res = await postIdentify({ email: `${unique("fnew")}@x.io`, phoneNumber: "9100000002", extra: a });
       const bridge = await postIdentify({ email: a, phoneNumber: "9100000002" });
@@ -232,7 +232,7 @@ describe("a failure between the read and the write", () => {
       expect(bridge.headers.get("retry-after")).toBeTruthy();
       expect(await bridge.json()).toMatchObject({ error: { code: "service_unavailable" } });
     } finally {
-      env.DB.batch = batch;
+      spy.mockRestore();
     }
     expect(injected).toBeGreaterThanOrEqual(2);
     expect(await storedRows()).toEqual(before);
@@ -250,17 +250,17 @@ describe("a cluster that changes under every attempt", () => {
     const before = await storedRows();
 
     // Every write batch fails its guard, as if another object always committed first.
-    const batch = env.DB.batch.bind(env.DB);
+    const batch = d1Sessions.batch;
     let attempts = 0;
-    env.DB.batch = async (statements) => {
+    const spy = vi.spyOn(d1Sessions, "batch").mockImplementation(function (this: D1DatabaseSession, statements) {
       attempts += 1;
-      return batch([env.DB.prepare("SELECT json_extract('{}', 'cluster changed since read')"), ...statements]);
-    };
+      return batch.call(this, [this.prepare("SELECT json_extract('{}', 'cluster changed since read')"), ...statements]);
+    });
     let res: Response;
     try {
       res = await postIdentify({ email: `${unique("late")}@x.io`, phoneNumber: "9200000001" });
     } finally {
-      env.DB.batch = batch;
+      spy.mockRestore();
     }
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toBe("1");

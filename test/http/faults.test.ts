@@ -2,10 +2,11 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import type { ClusterReconciler } from "../../src/durable/reconciler";
 import { MAX_TRANSIENT_ATTEMPTS } from "../../src/durable/retry";
-import { countRows, expectInvariants, identify, postIdentify, storedRows, unique } from "../helpers";
+import { countRows, d1Sessions, expectInvariants, identify, postIdentify, storedRows, unique } from "../helpers";
 
-// Faults are injected into the bindings the Worker and the Durable Object share
-// (`env.DB`, `env.RECONCILER`): the first calls fail, later ones reach the real thing.
+// Faults are injected into what the Worker and the Durable Object share (the D1
+// sessions they send every statement through, `env.RECONCILER`): the first calls
+// fail, later ones reach the real thing.
 
 const transientD1 = () => new Error("D1_ERROR: Network connection lost.");
 const retryableObject = () =>
@@ -31,13 +32,9 @@ async function expectUnavailable(res: Response): Promise<void> {
 
 describe("transient faults are retried", () => {
   it("a D1 read that fails once: answered 200, written once", async () => {
-    const prepare = env.DB.prepare.bind(env.DB);
-    const spy = vi
-      .spyOn(env.DB, "prepare")
-      .mockImplementationOnce(() => {
-        throw transientD1();
-      })
-      .mockImplementation(prepare);
+    const spy = vi.spyOn(d1Sessions, "prepare").mockImplementationOnce(() => {
+      throw transientD1();
+    });
     const email = `${unique("readfault")}@x.io`;
     const res = await identify({ email, phoneNumber: "8300000001" });
     expect(res.emails).toEqual([email]);
@@ -46,8 +43,7 @@ describe("transient faults are retried", () => {
   });
 
   it("a D1 write batch that fails once before committing: answered 200, written once", async () => {
-    const batch = env.DB.batch.bind(env.DB);
-    const spy = vi.spyOn(env.DB, "batch").mockRejectedValueOnce(transientD1()).mockImplementation(batch);
+    const spy = vi.spyOn(d1Sessions, "batch").mockRejectedValueOnce(transientD1());
     const email = `${unique("writefault")}@x.io`;
     const res = await identify({ email });
     expect(spy).toHaveBeenCalledTimes(2);
@@ -57,13 +53,11 @@ describe("transient faults are retried", () => {
   });
 
   it("a D1 write batch that commits but loses its answer: the replay writes nothing twice", async () => {
-    const batch = env.DB.batch.bind(env.DB);
-    vi.spyOn(env.DB, "batch")
-      .mockImplementationOnce(async (statements) => {
-        await batch(statements);
-        throw transientD1();
-      })
-      .mockImplementation(batch);
+    const batch = d1Sessions.batch;
+    vi.spyOn(d1Sessions, "batch").mockImplementationOnce(async function (this: D1DatabaseSession, statements) {
+      await batch.call(this, statements);
+      throw transientD1();
+    });
     const email = `${unique("lostanswer")}@x.io`;
     const res = await identify({ email, phoneNumber: "8300000002" });
     expect(res.emails).toEqual([email]);
@@ -92,7 +86,7 @@ describe("transient faults are retried", () => {
 describe("faults that outlast the retries answer 503 with Retry-After and write nothing", () => {
   it("D1 reads failing every time", async () => {
     const before = await countRows();
-    const spy = vi.spyOn(env.DB, "prepare").mockImplementation(() => {
+    const spy = vi.spyOn(d1Sessions, "prepare").mockImplementation(() => {
       throw transientD1();
     });
     const email = `${unique("readdown")}@x.io`;
@@ -103,7 +97,7 @@ describe("faults that outlast the retries answer 503 with Retry-After and write 
   });
 
   it("D1 write batches failing every time", async () => {
-    const spy = vi.spyOn(env.DB, "batch").mockImplementation(async () => {
+    const spy = vi.spyOn(d1Sessions, "batch").mockImplementation(async () => {
       throw transientD1();
     });
     const before = await countRows();
@@ -141,7 +135,7 @@ describe("faults that outlast the retries answer 503 with Retry-After and write 
     expect(objects).toHaveBeenCalledTimes(1);
     objects.mockRestore();
 
-    const reads = vi.spyOn(env.DB, "prepare").mockImplementation(() => {
+    const reads = vi.spyOn(d1Sessions, "prepare").mockImplementation(() => {
       throw new Error("D1_ERROR: no such table: contacts: SQLITE_ERROR");
     });
     await expectUnavailable(await postIdentify({ email: `${unique("broken")}@x.io` }));
@@ -160,13 +154,15 @@ describe("storage errors in the logs", () => {
     const phone = "8300000099";
 
     // In this Worker: the read, failing when D1 runs it, so that drizzle wraps the error.
-    const prepare = env.DB.prepare.bind(env.DB);
-    const reads = vi.spyOn(env.DB, "prepare").mockImplementation(() => prepare("SELECT * FROM missing_table"));
+    const prepare = d1Sessions.prepare;
+    const reads = vi.spyOn(d1Sessions, "prepare").mockImplementation(function (this: D1DatabaseSession) {
+      return prepare.call(this, "SELECT * FROM missing_table");
+    });
     await expectUnavailable(await postIdentify({ email, phoneNumber: phone }));
     reads.mockRestore();
 
     // In the Durable Object: the write batch, whose error crosses the RPC boundary.
-    vi.spyOn(env.DB, "batch").mockImplementation(async () => {
+    vi.spyOn(d1Sessions, "batch").mockImplementation(async () => {
       throw new Error("D1_ERROR: no such table: contacts: SQLITE_ERROR");
     });
     await expectUnavailable(await postIdentify({ email, phoneNumber: phone }));

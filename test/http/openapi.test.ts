@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { type Schema, Validator } from "@cfworker/json-schema";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { MAX_BODY_BYTES } from "../../src/http/body";
-import { call, callAsAdmin, callWith, postIdentify, unique } from "../helpers";
+import { call, callAsAdmin, callWith, d1Sessions, postIdentify, unique } from "../helpers";
 
 // The contract test: what the Worker really answers, successes and every error, must
 // validate against the document it serves at /openapi.json.
@@ -207,7 +207,7 @@ describe("what the Worker answers validates against /openapi.json", () => {
 
   it("503 when storage fails", async () => {
     vi.spyOn(console, "error").mockImplementation(() => undefined);
-    vi.spyOn(env.DB, "prepare").mockImplementation(() => {
+    vi.spyOn(d1Sessions, "prepare").mockImplementation(() => {
       throw new Error("D1 is down");
     });
     const res = await postIdentify({ email: `${unique("down")}@example.com` });

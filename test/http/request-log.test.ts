@@ -1,7 +1,6 @@
-import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { redact } from "../../src/http/request-log";
-import { call, callWith, postIdentify, unique } from "../helpers";
+import { call, callWith, d1Sessions, postIdentify, unique } from "../helpers";
 import { ROTATED_TOKEN, TEST_LOG_HASH_KEY, TEST_TOKEN } from "../tokens";
 
 type LogLine = Record<string, unknown> & { requestId: string };
@@ -168,7 +167,7 @@ describe("the request log", () => {
   });
 
   it("omits storage counts it cannot know: a request that failed in storage", async () => {
-    vi.spyOn(env.DB, "prepare").mockImplementation(() => {
+    vi.spyOn(d1Sessions, "prepare").mockImplementation(() => {
       throw new Error("D1_ERROR: no such table: contacts");
     });
     vi.spyOn(console, "error").mockImplementation(() => undefined);
