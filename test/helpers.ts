@@ -109,8 +109,8 @@ export function unique(label: string): string {
 }
 
 /**
- * The D1 binding, recording every statement prepared through it and refusing batches: how a
- * test shows that a route answers from one read and writes nothing.
+ * The D1 binding, recording every statement prepared through it or its sessions and refusing
+ * batches: how a test shows that a route answers from one read and writes nothing.
  */
 export function recordingDb(): { db: D1Database; statements: string[] } {
   const statements: string[] = [];
@@ -121,7 +121,18 @@ export function recordingDb(): { db: D1Database; statements: string[] } {
     },
     batch: () => Promise.reject(new Error("this route must not write")),
     exec: () => Promise.reject(new Error("this route must not write")),
-    withSession: (constraint?: D1SessionConstraint) => env.DB.withSession(constraint),
+    // The Worker reads through sessions: theirs are recorded the same way.
+    withSession: (anchor?: string) => {
+      const session = env.DB.withSession(anchor);
+      return {
+        prepare: (query: string) => {
+          statements.push(query);
+          return session.prepare(query);
+        },
+        batch: () => Promise.reject(new Error("this route must not write")),
+        getBookmark: () => session.getBookmark(),
+      };
+    },
     dump: () => env.DB.dump(),
   };
   // Structurally a D1Database for what the Worker calls.
