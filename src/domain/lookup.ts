@@ -1,8 +1,9 @@
+import type { Ignored } from "./blocking";
 import type { ContactRow, Identifiers, IdentifyResponse } from "./contact";
 import { buildIdentifyResponse, rootOf } from "./reconcile";
 
 /** A lookup's answer, and what of the request it could not honour (the `Identity-Ignored` header). */
-export type LookupAnswer = { response: IdentifyResponse; ignored: string[] };
+export type LookupAnswer = { response: IdentifyResponse; ignored: Ignored[] };
 
 /** The rows of the cluster whose root is `root`. */
 function clusterOf(rows: readonly ContactRow[], root: number): ContactRow[] {
@@ -21,6 +22,9 @@ export function answerLookup(rows: readonly ContactRow[], who: Identifiers): Loo
   const found = byEmail ?? byPhone;
   if (!found) return undefined;
   const root = rootOf(found);
-  const ignored = byEmail && byPhone && rootOf(byPhone) !== root ? ["phoneNumber=other_cluster"] : [];
+  const ignored =
+    byEmail && byPhone && rootOf(byPhone) !== root
+      ? [{ field: "phoneNumber" as const, reason: "other_cluster" as const }]
+      : [];
   return { response: buildIdentifyResponse(clusterOf(rows, root)), ignored };
 }

@@ -1,8 +1,7 @@
 import * as v from "valibot";
 import type { Identifiers } from "./contact";
+import { canonicalEmail, MAX_EMAIL_LENGTH } from "./email";
 
-/** RFC 5321 caps a forward path at 256 octets including the angle brackets. */
-const MAX_EMAIL_LENGTH = 254;
 /** The seed's `phoneNumber VARCHAR(20)`. */
 const MAX_PHONE_LENGTH = 20;
 const MIN_PHONE_LENGTH = 3;
@@ -21,6 +20,8 @@ const EmailField = v.pipe(
   v.nullish(v.string("email must be a string or null")),
   v.description(
     `Trimmed and lower-cased, then it must be a valid address of at most ${MAX_EMAIL_LENGTH} characters. ` +
+      "Internationalised addresses (RFC 6531) are valid: a UTF-8 local part, an IDN domain, stored with the " +
+      "domain in its ASCII (`xn--`) form, so `ünïcödé@bücher.de` is answered as `ünïcödé@xn--bcher-kva.de`. " +
       "null, an empty or a blank string count as absent.",
   ),
   v.transform(blankToUndefined),
@@ -28,9 +29,9 @@ const EmailField = v.pipe(
     v.pipe(
       v.string(),
       v.trim(),
-      v.toLowerCase(),
+      v.transform(canonicalEmail),
+      v.string("email must be a valid email address"),
       v.maxLength(MAX_EMAIL_LENGTH, `email must be at most ${MAX_EMAIL_LENGTH} characters`),
-      v.email("email must be a valid email address"),
     ),
   ),
 );
@@ -66,6 +67,18 @@ const PhoneField = v.pipe(
     ),
   ),
 );
+
+/** The stored form of one email as `/identify` would store it, or undefined if it is not valid. */
+export function normaliseEmail(value: string): string | undefined {
+  const parsed = v.safeParse(EmailField, value);
+  return parsed.success ? parsed.output : undefined;
+}
+
+/** The stored form of one phone as `/identify` would store it, or undefined if it is not valid. */
+export function normalisePhone(value: string): string | undefined {
+  const parsed = v.safeParse(PhoneField, value);
+  return parsed.success ? parsed.output : undefined;
+}
 
 /**
  * The `/identify` body: validates and normalises in one pass. Unknown fields

@@ -5,9 +5,10 @@ import { requestFacts } from "./request-facts";
 
 const ALLOW_METHODS = "GET, HEAD, POST, OPTIONS";
 const ALLOW_HEADERS = `Authorization, Content-Type, X-Request-Id, ${BOOKMARK_HEADER}`;
-// Headers a browser script may read on our answers: the request id for support,
-// what a 401, 429 or 503 tells the caller to do, and the bookmark to send back.
-const EXPOSE_HEADERS = `X-Request-Id, Retry-After, WWW-Authenticate, ${BOOKMARK_HEADER}`;
+// Headers a browser script may read on our answers: the request id for support, the
+// fields the merge protection left out, what a 401, 429 or 503 tells the caller to do,
+// and the bookmark to send back.
+const EXPOSE_HEADERS = `X-Request-Id, Identity-Ignored, Retry-After, WWW-Authenticate, ${BOOKMARK_HEADER}`;
 const PREFLIGHT_MAX_AGE_SECONDS = "600";
 
 /** The origins of `ALLOWED_ORIGINS` (comma-separated, exact `scheme://host[:port]`); none means CORS is off. */

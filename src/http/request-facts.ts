@@ -1,3 +1,4 @@
+import type { Ignored } from "../domain/blocking";
 import type { Identifiers } from "../domain/contact";
 import type { Outcome } from "../domain/reconcile";
 
@@ -21,6 +22,8 @@ export type RequestFacts = {
   /** Undefined while unknown: a request that failed in storage cannot say what it did there. */
   storage: StorageUsage | undefined;
   identifiers?: Identifiers;
+  /** Fields the merge protection left out, with the blocking rule's name: never the value. */
+  ignored?: readonly Ignored[];
   /**
    * The fingerprint of the bearer token that authenticated the request (the first 8
    * bytes of its SHA-256, in hex): the rate limiter's key and the log's `tokenId`.

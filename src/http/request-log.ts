@@ -1,4 +1,5 @@
 import type { D1Usage } from "../db/metered";
+import type { Ignored } from "../domain/blocking";
 import type { Identifiers } from "../domain/contact";
 import type { Identified } from "../durable/identify";
 import { HttpError, INTERNAL_ERROR } from "../errors";
@@ -43,6 +44,11 @@ export function noteIdentifiers(request: Request, identifiers: Identifiers): voi
 /** Records the D1 work of a read-only route (it calls no object). */
 export function noteRead(request: Request, d1: D1Usage): void {
   requestFacts(request).storage = { d1RoundTrips: d1.roundTrips, d1Statements: d1.statements, objectCalls: 0 };
+}
+
+/** Records the fields the merge protection left out, for the log line (rule names, never values). */
+export function noteIgnored(request: Request, ignored: readonly Ignored[]): void {
+  requestFacts(request).ignored = ignored;
 }
 
 /** Records what a reconciliation did and what it cost in storage. */
@@ -132,6 +138,10 @@ export async function logRequest(response: Response, request: Request, env: Env)
     // Which token was used, so a rotation can tell when the old one has gone quiet.
     ...(facts.caller === undefined ? {} : { tokenId: facts.caller }),
     ...(await identifierHashes(facts, env.LOG_HASH_KEY)),
+    // Which rule dropped which field, e.g. "phoneNumber=blocked:phone_repeated_digit".
+    ...(facts.ignored?.length
+      ? { ignored: facts.ignored.map(({ field, reason, rule }) => `${field}=${reason}${rule ? `:${rule}` : ""}`) }
+      : {}),
     ...(facts.detail === undefined ? {} : { detail: facts.detail }),
   };
   console.log(JSON.stringify(line));

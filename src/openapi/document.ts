@@ -1,5 +1,6 @@
 import { toJsonSchemaDefs } from "@valibot/to-json-schema";
 import type { OpenAPIV3_1 } from "openapi-types";
+import { IGNORED_HEADER } from "../domain/blocking";
 import { ContactIdSchema, IdentifyRequestSchema } from "../domain/request";
 import { INTERNAL_ERROR } from "../errors";
 import { MAX_BODY_BYTES } from "../http/body";
@@ -59,14 +60,18 @@ const HEADERS = {
   "X-Request-Id": header("The request's id in the Worker's log; echoes a well-formed `X-Request-Id` sent."),
   "Retry-After": header("Seconds to wait before retrying."),
   Allow: header("The methods this path accepts."),
-  "Identity-Ignored": {
+  "WWW-Authenticate": header('`Bearer realm="identity"`, plus `error="invalid_token"` for a refused token.'),
+  [IGNORED_HEADER]: {
     description:
-      "Comma-separated `field=reason` for each field of the request that the answer does not honour, " +
-      "e.g. `phoneNumber=other_cluster` when a lookup's email and phone lie in different clusters.",
+      "Fields of the request that the answer does not honour, comma-separated `field=reason`: `blocked` (a " +
+      "placeholder such as `0000000000` or `noreply@…`, never stored or matched), `cluster_limit` (storing it, " +
+      "or the merge it asked for, would take the cluster over `MAX_EMAILS_PER_CLUSTER` or " +
+      "`MAX_PHONES_PER_CLUSTER`), or `other_cluster` (a lookup whose email and phone lie in different " +
+      "clusters). Absent when every field was honoured.",
     required: false,
     schema: { type: "string" },
+    example: "phoneNumber=blocked",
   },
-  "WWW-Authenticate": header('`Bearer realm="identity"`, plus `error="invalid_token"` for a refused token.'),
   [BOOKMARK_HEADER]: header(
     "A D1 bookmark covering this answer (and the write it made). Send it back on the next request to read your own writes.",
   ),
@@ -152,6 +157,17 @@ const RESPONSES = {
       message: `The request body must be at most ${MAX_BODY_BYTES} bytes.`,
     },
   }),
+  IdentifierBlocked: errorResponse(
+    "IdentifierBlockedError",
+    "Every identifier of the request is blocked (see `Identity-Ignored`); nothing was written.",
+    {
+      identifierBlocked: {
+        code: "identifier_blocked",
+        message: "Every identifier of the request is a blocked placeholder; nothing was stored.",
+      },
+    },
+    [IGNORED_HEADER],
+  ),
   RateLimited: errorResponse(
     "RateLimitedError",
     "Too many requests from this caller.",
@@ -163,9 +179,13 @@ const RESPONSES = {
     },
     ["Retry-After"],
   ),
-  InternalError: errorResponse("InternalError", "An unexpected failure.", {
-    internalError: { code: INTERNAL_ERROR, message: "The server failed to handle this request." },
-  }),
+  InternalError: errorResponse(
+    "InternalError",
+    "An unexpected failure, or a malformed merge protection variable (the Worker fails closed).",
+    {
+      internalError: { code: INTERNAL_ERROR, message: "The server failed to handle this request." },
+    },
+  ),
   ServiceUnavailable: errorResponse(
     "ServiceUnavailableError",
     "Storage or coordination failed after retries; nothing was written.",
@@ -236,6 +256,15 @@ answers \`403\` \`forbidden\`.
 Besides the statuses listed per operation, an unknown path answers \`404\` (\`NotFound\`; \`401\`
 first without a token), and a known path called with another method answers \`405\` with \`Allow\`
 (\`MethodNotAllowed\`).
+
+**Merge protection.** Placeholder identifiers (\`0000000000\`, \`12345678\`, \`noreply@…\`,
+\`test@test.com\`, …) are dropped before matching: they link nothing and are never stored. A
+cluster holds at most \`MAX_EMAILS_PER_CLUSTER\` emails and \`MAX_PHONES_PER_CLUSTER\` phones
+(Worker variables, 50 each by default); an identifier or a merge that would exceed them is
+dropped. Either way the \`200\` says which field was left out in \`Identity-Ignored\`, and a
+request left with no identifier is refused with \`422\` \`identifier_blocked\`. Operators add
+blocked values or patterns, or switch the built-in rules off, with the \`BLOCKED_IDENTIFIERS\`
+variable; a malformed value makes the Worker answer \`500\` rather than run unprotected.
 `.trim();
 
 /** Builds the OpenAPI 3.1 document of the Worker's API from the valibot schemas. */
@@ -281,7 +310,7 @@ export function buildOpenApiDocument(): OpenAPIV3_1.Document {
           responses: {
             "200": {
               description: "The cluster, after reconciliation.",
-              headers: headerRefs(BOOKMARK_HEADER),
+              headers: headerRefs(BOOKMARK_HEADER, IGNORED_HEADER),
               content: {
                 "application/json": {
                   schema: schemaRef("IdentifyResponse"),
@@ -291,6 +320,7 @@ export function buildOpenApiDocument(): OpenAPIV3_1.Document {
             },
             "400": responseRef("BadRequest"),
             "413": responseRef("PayloadTooLarge"),
+            "422": responseRef("IdentifierBlocked"),
             "503": responseRef("ServiceUnavailable"),
             ...AUTHENTICATED_ERRORS,
           },

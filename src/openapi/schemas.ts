@@ -69,6 +69,7 @@ export const ErrorSchemas = {
   ContactNotFoundError: errorBody(["contact_not_found"]),
   MethodNotAllowedError: errorBody(["method_not_allowed"]),
   PayloadTooLargeError: errorBody(["payload_too_large"]),
+  IdentifierBlockedError: errorBody(["identifier_blocked"]),
   RateLimitedError: errorBody(["rate_limited"]),
   InternalError: errorBody([INTERNAL_ERROR]),
   ServiceUnavailableError: errorBody(["service_unavailable"]),

@@ -269,7 +269,16 @@ describe("the document covers", () => {
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
     expect(doc.security).toEqual([{ bearerAuth: [] }]);
     const identify = doc.paths["/identify"]?.post;
-    expect(Object.keys(identify?.responses ?? {}).sort()).toEqual(["200", "400", "401", "413", "429", "500", "503"]);
+    expect(Object.keys(identify?.responses ?? {}).sort()).toEqual([
+      "200",
+      "400",
+      "401",
+      "413",
+      "422",
+      "429",
+      "500",
+      "503",
+    ]);
     for (const path of ["/health", "/openapi.json", "/docs"]) {
       expect(doc.paths[path]?.get?.security, path).toEqual([]);
     }

@@ -84,3 +84,56 @@ describe("IdentifyRequestSchema", () => {
     expect(accepted({ phoneNumber: "1".repeat(20) })).toEqual({ phoneNumber: "1".repeat(20) });
   });
 });
+
+describe("internationalised email addresses (RFC 6531)", () => {
+  const STORED = "ünïcödé@xn--bcher-kva.de";
+
+  it("stores a Unicode domain in its ASCII (xn--) form and keeps a UTF-8 local part", () => {
+    expect(accepted({ email: "ünïcödé@bücher.de", phoneNumber: "+4930123456" })).toEqual({
+      email: STORED,
+      phoneNumber: "+4930123456",
+    });
+  });
+
+  it("gives every spelling of one address the same stored form", () => {
+    for (const spelling of [
+      "ünïcödé@bücher.de",
+      "ÜNÏCÖDÉ@BÜCHER.DE",
+      "ünïcödé@xn--bcher-kva.de",
+      "ÜnÏcÖdÉ@XN--BCHER-KVA.DE",
+      "u\u0308ni\u0308co\u0308de\u0301@bu\u0308cher.de", // decomposed accents
+      " ünïcödé@Bücher.De ",
+    ]) {
+      expect(accepted({ email: spelling }), spelling).toEqual({ email: STORED });
+    }
+  });
+
+  it("accepts scripts other than Latin, and an IDN top-level domain", () => {
+    expect(accepted({ email: "用户@例子.广告" })).toEqual({ email: "用户@xn--fsqu00a.xn--4rr70v" });
+    expect(accepted({ email: "почта@пример.рф" })).toEqual({ email: "почта@xn--e1afmkfd.xn--p1ai" });
+    expect(accepted({ email: "o'brien@x.io" })).toEqual({ email: "o'brien@x.io" });
+  });
+
+  it("refuses what is no address in any script", () => {
+    for (const email of [
+      "ünïcödé@bücher", // one label
+      "a@xn--zz.de", // invalid punycode
+      "a@xn--abc.de", // decodes to ASCII: not an A-label
+      "a@xn--bcher-kva-.de",
+      "a@b%C3%BCcher.de", // percent-encoding is not a host name
+      "a b@x.io",
+      "a@x..io",
+      "a..b@x.io",
+      ".a@x.io",
+      "a@-x.io",
+      "a@1.2.3.4",
+      "a@x.123",
+      '"quoted"@x.io',
+      "a@x.io@y.io",
+      "😀@x.io",
+      `${"ü".repeat(33)}@x.io`, // 66 octets: over the 64 of a local part
+    ]) {
+      expect(rejectionPaths({ email }), email).toContain("email");
+    }
+  });
+});
