@@ -147,3 +147,21 @@ describe("GET /contacts/{id}", () => {
     expect(statements[0]).toMatch(/^select /i);
   });
 });
+
+describe("POST /lookup screens blocked identifiers as /identify does", () => {
+  it("drops a blocked phone, answers by the email, and says so", async () => {
+    const cluster = await identify({ email: `${unique("screen")}@x.io`, phoneNumber: newPhone() });
+    const res = await lookup({ email: cluster.emails[0], phoneNumber: "0000000000" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("identity-ignored")).toBe("phoneNumber=blocked");
+    expect(await res.json()).toEqual(cluster);
+  });
+
+  it("refuses with 422 when every identifier is blocked, even one stored before the rules", async () => {
+    const legacy = await insertRow({ email: "test@test.com", phoneNumber: null, linkPrecedence: "primary" });
+    const res = await lookup({ email: "TEST@test.com" });
+    expect(res.status).toBe(422);
+    expect(res.headers.get("identity-ignored")).toBe("email=blocked");
+    expect(JSON.stringify(await res.json())).not.toContain(String(legacy));
+  });
+});
