@@ -1,5 +1,5 @@
 import { identifyContact } from "../durable/identify";
-import { requestBookmark, bookmarkHeaders } from "../http/bookmark";
+import { bookmarkHeaders, requestBookmark } from "../http/bookmark";
 import { ignoredHeaders, screenedIdentifiers } from "../http/identifiers";
 import { noteIdentified } from "../http/request-log";
 
