@@ -14,12 +14,12 @@ export const EXPECTED_OUTCOME: Partial<Record<WorkloadName, string>> = {
 };
 
 /** `hot` writes to this many clusters at a time, so every writer queues in a few objects. */
-export const HOT_CLUSTERS = 4;
+const HOT_CLUSTERS = 4;
 /**
  * Links each hot cluster takes before the next ones take over: enough to keep its object
  * busy, few enough that no cluster nears the 50-email limit (preloaded ones hold <= 20).
  */
-export const LINKS_PER_HOT_CLUSTER = 25;
+const LINKS_PER_HOT_CLUSTER = 25;
 
 /** mulberry32: a tiny seeded generator, so two runs send the same sequence. */
 function seededRandom(seed: number): () => number {

@@ -54,7 +54,7 @@ export function jsonDepth(text: string): number {
  * Reads a JSON body: at most MAX_BODY_BYTES (413, also when streamed without
  * `Content-Length`), valid UTF-8, nested at most MAX_JSON_DEPTH deep, valid JSON (400).
  */
-export async function readJsonBody(request: Request): Promise<unknown> {
+async function readJsonBody(request: Request): Promise<unknown> {
   const length = request.headers.get("content-length");
   if (Number(length) > MAX_BODY_BYTES) throw tooLarge();
   let bytes: Uint8Array;

@@ -3,7 +3,7 @@ import type { Identifiers } from "../domain/contact";
 import type { Outcome } from "../domain/reconcile";
 
 /** Who a token speaks for: a caller (`API_TOKENS`) or an operator (`ADMIN_TOKENS`). */
-export type Scope = "caller" | "admin";
+type Scope = "caller" | "admin";
 
 /** Storage work of one request, as the request log reports it. */
 type StorageUsage = { d1RoundTrips: number; d1Statements: number; objectCalls: number };
