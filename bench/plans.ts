@@ -18,7 +18,13 @@ export type QueryPlan = { name: string; sql: string; plan: string[] };
 type Queries = {
   database(d1: unknown): unknown;
   readTouchedClusters(db: unknown, who: Identifiers): Promise<unknown>;
-  commitPlan(db: unknown, who: Identifiers, stamp: string, plan: ReconciliationPlan): Promise<unknown>;
+  commitPlan(
+    db: unknown,
+    who: Identifiers,
+    stamp: string,
+    plan: ReconciliationPlan,
+    requestId: string,
+  ): Promise<unknown>;
 };
 
 /**
@@ -81,7 +87,7 @@ export async function captureStatements(who: Identifiers): Promise<{ name: strin
       createdAt: "2024-01-02T00:00:00.000Z",
     },
   ];
-  await queries.commitPlan(db, who, "stamp", planReconciliation(rows, who));
+  await queries.commitPlan(db, who, "stamp", planReconciliation(rows, who), "bench-request");
   const [read = [], batch = []] = round;
   const verb = (sql: string) => sql.trim().split(/\s+/)[0]?.toLowerCase() ?? "";
   return [

@@ -6,6 +6,7 @@ import { rateLimit } from "./http/rate-limit";
 import { beginRequest, logRequest, noteError } from "./http/request-log";
 import { getContact } from "./routes/contact";
 import { health } from "./routes/health";
+import { getHistory } from "./routes/history";
 import { identify } from "./routes/identify";
 import { lookup } from "./routes/lookup";
 import { openApi } from "./routes/openapi";
@@ -20,7 +21,7 @@ const onlyAllow = (allow: string) => () => {
 };
 
 /** The paths served, as the request log names them (anything else is logged as "*"). */
-const ROUTES = ["/identify", "/lookup", "/contacts/:id", "/health", "/openapi.json"];
+const ROUTES = ["/identify", "/lookup", "/contacts/:id", "/contacts/:id/history", "/health", "/openapi.json"];
 /**
  * The paths open without a token; every other path, served or not, needs one.
  * The API description holds no personal data, and the public /docs page loads it.
@@ -43,6 +44,10 @@ router
   .all("/lookup", onlyAllow("POST"))
   .get<IRequest, [Env, ExecutionContext]>("/contacts/:id", requireAdmin, (request, env) => getContact(request, env))
   .all("/contacts/:id", onlyAllow("GET"))
+  .get<IRequest, [Env, ExecutionContext]>("/contacts/:id/history", requireAdmin, (request, env) =>
+    getHistory(request, env),
+  )
+  .all("/contacts/:id/history", onlyAllow("GET"))
   .get("/health", health)
   .head("/health", health)
   .all("/health", onlyAllow("GET, HEAD"))

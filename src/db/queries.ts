@@ -3,7 +3,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import type { ContactRow, Identifiers } from "../domain/contact";
 import { type ReconciliationPlan, rootOf } from "../domain/reconcile";
-import { contacts } from "./schema";
+import { contactBridges, contactEvents, contacts } from "./schema";
 
 export type Database = DrizzleD1Database;
 
@@ -90,6 +90,70 @@ export async function readClusterOfContact(db: Database, id: number): Promise<Co
   }
 }
 
+/** One event of a cluster's history, as `GET /contacts/{id}/history` answers it. */
+export type HistoryEvent = {
+  at: string;
+  kind: "created" | "linked" | "merged" | "split" | "erased";
+  primaryContactId: number;
+  contactIds: number[];
+  requestId: string;
+};
+
+/**
+ * The history of the cluster of contact `id`, oldest first, in one statement: every event
+ * that names a contact of the cluster (or `id` itself, live or not), then, going back in
+ * time, every earlier event that names a contact named by an event already taken. So it
+ * follows the clusters merged in, and a former cluster into what an erasure left of it, but
+ * not the later events of a cluster that split off. Empty for an id no event names.
+ */
+export async function readHistory(db: Database, id: number): Promise<HistoryEvent[]> {
+  const rows = await db
+    .all<{ at: string; kind: HistoryEvent["kind"]; primaryContactId: number; contactIds: string; requestId: string }>(
+      sql`
+    WITH RECURSIVE
+      roots(root) AS (SELECT coalesce(linkedId, id) FROM contacts WHERE id = ${id} AND deletedAt IS NULL),
+      start(contactId) AS (
+        SELECT ${id}
+        UNION SELECT c.id FROM contacts c
+         WHERE c.deletedAt IS NULL AND (c.id IN (SELECT root FROM roots) OR c.linkedId IN (SELECT root FROM roots))
+      ),
+      -- (contact, until): the events up to \`until\` that name this contact belong to the history.
+      reach(contactId, until) AS (
+        SELECT contactId, 9223372036854775807 FROM start
+        UNION
+        SELECT other.contactId, named.eventId
+          FROM reach
+          JOIN contact_event_contacts named ON named.contactId = reach.contactId AND named.eventId <= reach.until
+          JOIN contact_event_contacts other ON other.eventId = named.eventId
+      )
+    SELECT e.at, e.kind, e.primaryContactId, e.contactIds, e.requestId
+      FROM contact_events e
+     WHERE e.id IN (
+       SELECT named.eventId FROM reach
+         JOIN contact_event_contacts named ON named.contactId = reach.contactId AND named.eventId <= reach.until
+     )
+     ORDER BY e.id`,
+    )
+    .catch((err: unknown) => {
+      throw withoutParameters(err);
+    });
+  return rows.map((row) => ({ ...row, contactIds: JSON.parse(row.contactIds) as number[] }));
+}
+
+/** True when contact `id` is stored and not soft-deleted. */
+export async function isLiveContact(db: Database, id: number): Promise<boolean> {
+  try {
+    const found = await db
+      .select({ id: contacts.id })
+      .from(contacts)
+      .where(and(live, eq(contacts.id, id)))
+      .limit(1);
+    return found.length > 0;
+  } catch (err) {
+    throw withoutParameters(err);
+  }
+}
+
 /**
  * What a plan relies on, as a string that TypeScript computes from the rows read
  * and SQL recomputes inside the write transaction:
@@ -138,7 +202,8 @@ function planStampSql(who: Identifiers, primaryId: number | null): SQL {
  * Commits `plan` as one D1 batch (one transaction, one round trip):
  * 1. a guard that aborts the whole batch unless the database still has `stamp`
  *    (see planStamp), so a plan made on stale rows is never written;
- * 2. the set-based writes: promote, fold clusters under the primary, insert;
+ * 2. the set-based writes: promote, fold clusters under the primary, insert, and what
+ *    records them (planRecords: the bridge, the events);
  * 3. a read of the touched clusters as committed, which is the answer.
  * @throws ClusterChangedError when the guard aborts the batch.
  */
@@ -147,6 +212,7 @@ export async function commitPlan(
   who: Identifiers,
   stamp: string,
   plan: ReconciliationPlan,
+  requestId: string,
 ): Promise<ContactRow[]> {
   // A select builder, not db.run(): drizzle's D1 batch only binds parameters of builders.
   const guard = db
@@ -181,6 +247,7 @@ export async function commitPlan(
     );
   }
   if (plan.insert) writes.push(db.insert(contacts).values(plan.insert));
+  writes.push(...planRecords(db, who, plan, requestId));
 
   try {
     const results = await db.batch([guard, ...writes, touchedClusters(db, who)]);
@@ -189,6 +256,82 @@ export async function commitPlan(
     if (isGuardAbort(err)) throw new ClusterChangedError();
     throw withoutParameters(err);
   }
+}
+
+/** The contact a commit just inserted: ids only grow (AUTOINCREMENT) and D1 has one writer. */
+const NEWEST_CONTACT = sql`(SELECT max(${contacts.id}) FROM ${contacts})`;
+
+/** The oldest live contact holding `value` in `column`, at commit time. */
+function oldestHolding(db: Database, column: typeof contacts.email | typeof contacts.phoneNumber, value: string) {
+  return db
+    .select({ id: contacts.id })
+    .from(contacts)
+    .where(and(live, eq(column, value)))
+    .orderBy(contacts.createdAt, contacts.id)
+    .limit(1);
+}
+
+/**
+ * The statements that record what a plan does, to run right after its writes in the same
+ * batch (so that they compose into a commit of several plans):
+ * - a bridge when the plan merges clusters by known values alone, naming the contact each
+ *   value matches at commit time;
+ * - its events: `merged` (the absorbed roots), then `created` or `linked` (the new contact);
+ * - the index of those events by contact (indexNewEvents).
+ */
+export function planRecords(
+  db: Database,
+  who: Identifiers,
+  plan: ReconciliationPlan,
+  requestId: string,
+): BatchItem<"sqlite">[] {
+  const records: BatchItem<"sqlite">[] = [];
+  const primaryId = plan.primaryId;
+  if (plan.bridge && who.email !== undefined && who.phoneNumber !== undefined) {
+    records.push(
+      db.insert(contactBridges).values({
+        emailContactId: sql`(${oldestHolding(db, contacts.email, who.email)})`,
+        phoneContactId: sql`(${oldestHolding(db, contacts.phoneNumber, who.phoneNumber)})`,
+      }),
+    );
+  }
+  if (primaryId !== null && plan.outcome === "merged") {
+    // A promotion alone (the primary's own primary was soft-deleted) absorbs no root.
+    const merged = plan.absorb.length > 0 ? plan.absorb : [primaryId];
+    records.push(
+      db.insert(contactEvents).values({
+        kind: "merged",
+        primaryContactId: primaryId,
+        contactIds: JSON.stringify(merged),
+        requestId,
+      }),
+    );
+  }
+  if (plan.insert) {
+    records.push(
+      db.insert(contactEvents).values({
+        kind: primaryId === null ? "created" : "linked",
+        primaryContactId: primaryId ?? NEWEST_CONTACT,
+        contactIds: sql`json_array(${NEWEST_CONTACT})`,
+        requestId,
+      }),
+    );
+  }
+  if (records.length > 0) records.push(indexNewEvents(db));
+  return records;
+}
+
+/**
+ * Indexes by contact every event not indexed yet: its contacts, its primary and its
+ * previous primary. One statement for any number of events written before it in the batch.
+ */
+export function indexNewEvents(db: Database) {
+  return db.run(sql`
+    INSERT OR IGNORE INTO contact_event_contacts (contactId, eventId)
+    SELECT j.value, e.id
+      FROM contact_events e,
+           json_each(json_insert(e.contactIds, '$[#]', e.primaryContactId, '$[#]', e.previousPrimaryContactId)) j
+     WHERE e.id > (SELECT coalesce(max(eventId), 0) FROM contact_event_contacts) AND j.value IS NOT NULL`);
 }
 
 /**

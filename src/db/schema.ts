@@ -93,5 +93,9 @@ export const contactEventContacts = sqliteTable(
       .notNull()
       .references(() => contactEvents.id),
   },
-  (table) => [primaryKey({ columns: [table.contactId, table.eventId] })],
+  (table) => [
+    primaryKey({ columns: [table.contactId, table.eventId] }),
+    // Each write batch indexes the events newer than the newest indexed one.
+    index("contact_event_contacts_event_idx").on(table.eventId),
+  ],
 );

@@ -27,6 +27,11 @@ export type ReconciliationPlan = {
    */
   absorb: number[];
   insert: PlannedInsert | null;
+  /**
+   * The request merges clusters with an email and a phone that were both known: no row
+   * records the link, so a bridge must (the contact each value matched; docs/contract.md).
+   */
+  bridge: boolean;
 };
 
 /** The id of the cluster a row belongs to: its primary's, or its own if it is one. */
@@ -58,6 +63,7 @@ export function planReconciliation(rows: readonly ContactRow[], request: Identif
       promote: false,
       absorb: [],
       insert: { email, phoneNumber, linkPrecedence: "primary", linkedId: null },
+      bridge: false,
     };
   }
 
@@ -70,7 +76,8 @@ export function planReconciliation(rows: readonly ContactRow[], request: Identif
     bringsNewEmail || bringsNewPhone ? { email, phoneNumber, linkPrecedence: "secondary", linkedId: primary.id } : null;
 
   const outcome: Outcome = promote || absorb.length > 0 ? "merged" : insert ? "linked" : "unchanged";
-  return { outcome, primaryId: primary.id, promote, absorb, insert };
+  const bridge = absorb.length > 0 && insert === null && email !== null && phoneNumber !== null;
+  return { outcome, primaryId: primary.id, promote, absorb, insert, bridge };
 }
 
 /**

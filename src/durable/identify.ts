@@ -43,9 +43,15 @@ export type Identified = {
  * The read goes through a D1 session: on the nearest replica, or on one at least as
  * new as `bookmark` (from an earlier answer). The objects write on the primary, and
  * the guard of each write re-checks there what a possibly stale read planned.
+ * `requestId` goes with the events the write records.
  * @throws HttpError 503 when storage or coordination still fails after retries.
  */
-export async function identifyContact(env: Env, who: Identifiers, bookmark?: string): Promise<Identified> {
+export async function identifyContact(
+  env: Env,
+  who: Identifiers,
+  requestId: string,
+  bookmark?: string,
+): Promise<Identified> {
   let d1 = noUsage();
   let objectCalls = 0;
   try {
@@ -68,7 +74,7 @@ export async function identifyContact(env: Env, who: Identifiers, bookmark?: str
       const snapshot = rows;
       objectCalls += 1;
       const result = await withRetries(async () => {
-        const answer = await reconcilerStub(env, owner).reconcile(owner, who, snapshot);
+        const answer = await reconcilerStub(env, owner).reconcile(owner, who, snapshot, requestId);
         d1 = addUsage(d1, answer.d1);
         if (answer.kind === "failed") throw new ObjectStorageError(answer.message, answer.transient);
         return answer;

@@ -1,5 +1,13 @@
 import { type D1Usage, meteredD1, noUsage } from "../db/metered";
-import { type Database, database, readClusterOfContact, readTouchedClusters } from "../db/queries";
+import {
+  type Database,
+  database,
+  type HistoryEvent,
+  isLiveContact,
+  readClusterOfContact,
+  readHistory,
+  readTouchedClusters,
+} from "../db/queries";
 import { readSession } from "../db/sessions";
 import type { Identifiers, IdentifyResponse } from "../domain/contact";
 import { answerLookup, type LookupAnswer } from "../domain/lookup";
@@ -45,5 +53,18 @@ export function contactCluster(env: Env, id: number, bookmark?: string): Promise
   return readOnly(env, bookmark, async (db) => {
     const rows = await readClusterOfContact(db, id);
     return rows.length === 0 ? undefined : buildIdentifyResponse(rows);
+  });
+}
+
+/**
+ * `GET /contacts/{id}/history`: the events of the cluster of `id`, oldest first, also for a
+ * former (erased) id; undefined when `id` is neither live nor named by any event. A live
+ * contact from before events were recorded has an empty history.
+ */
+export function contactHistory(env: Env, id: number, bookmark?: string): Promise<Read<HistoryEvent[] | undefined>> {
+  return readOnly(env, bookmark, async (db) => {
+    const events = await readHistory(db, id);
+    if (events.length > 0) return events;
+    return (await isLiveContact(db, id)) ? [] : undefined;
   });
 }

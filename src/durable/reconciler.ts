@@ -64,14 +64,15 @@ export class ClusterReconciler extends DurableObject<Env> {
 
   /**
    * Reconciles `who` as the owner `key`. `rows` are the touched clusters as the
-   * caller read them, and `key` is `ownerKey(rows, who)`.
+   * caller read them, and `key` is `ownerKey(rows, who)`. `requestId` (the request
+   * log's) is recorded with the events the commit writes.
    */
-  async reconcile(key: string, who: Identifiers, rows: ContactRow[]): Promise<ReconcileResult> {
+  async reconcile(key: string, who: Identifiers, rows: ContactRow[], requestId: string): Promise<ReconcileResult> {
     const commitsAtArrival = this.commits;
     const d1 = noUsage();
     return this.queue.run(async (): Promise<ReconcileResult> => {
       try {
-        return await this.reconcileNow(key, who, rows, commitsAtArrival, d1);
+        return await this.reconcileNow(key, who, rows, requestId, commitsAtArrival, d1);
       } catch (err) {
         // src/db has already replaced drizzle's wrapper (which quotes the caller's
         // email and phone) with D1's own error, so the message is safe to pass on.
@@ -84,6 +85,7 @@ export class ClusterReconciler extends DurableObject<Env> {
     key: string,
     who: Identifiers,
     rows: ContactRow[],
+    requestId: string,
     commitsAtArrival: number,
     d1: D1Usage,
   ): Promise<ReconcileResult> {
@@ -115,7 +117,7 @@ export class ClusterReconciler extends DurableObject<Env> {
       if (owner !== key) return { kind: "reroute", ownerKey: owner, rows: current, d1 };
       try {
         const stamp = planStamp(current, who, plan.primaryId);
-        const committed = await withRetries(() => commitPlan(db, who, stamp, plan));
+        const committed = await withRetries(() => commitPlan(db, who, stamp, plan, requestId));
         this.commits++;
         this.lastCommitted = committed;
         this.lastCommittedBookmark = primary.bookmark();

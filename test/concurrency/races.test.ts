@@ -276,7 +276,7 @@ describe("requests queued in one object", () => {
     await identify({ email, phoneNumber: "9300000001" });
     const newEmails = Array.from({ length: 20 }, () => `${unique("q")}@x.io`);
     const results = await Promise.all(
-      newEmails.map((e) => identifyContact(env, { email: e, phoneNumber: "9300000001" })),
+      newEmails.map((e) => identifyContact(env, { email: e, phoneNumber: "9300000001" }, "test-request")),
     );
     expect(results.map((r) => r.outcome)).toEqual(newEmails.map(() => "linked"));
     expect(results.map((r) => r.d1.roundTrips)).toEqual(newEmails.map(() => 2));
@@ -285,7 +285,9 @@ describe("requests queued in one object", () => {
 
   it("answer callers that waited behind the commit that created their contact from it", async () => {
     const email = `${unique("herd")}@x.io`;
-    const results = await Promise.all(Array.from({ length: 30 }, () => identifyContact(env, { email })));
+    const results = await Promise.all(
+      Array.from({ length: 30 }, () => identifyContact(env, { email }, "test-request")),
+    );
     expect(results.filter((r) => r.outcome === "created")).toHaveLength(1);
     for (const r of results.filter((r) => r.outcome !== "created")) {
       expect([r.outcome, r.d1.roundTrips]).toEqual(["unchanged", 1]);

@@ -201,7 +201,7 @@ describe("where reads and writes go", () => {
 
     const key = ownerKey(stale, who, newContactObjects(env));
     const batches = vi.spyOn(d1Sessions, "batch");
-    const result = await env.RECONCILER.getByName(key).reconcile(key, who, stale);
+    const result = await env.RECONCILER.getByName(key).reconcile(key, who, stale, "test-request");
     // Planned on the stale rows, it would store a second holder of the phone: the guard
     // aborts that batch, the object re-reads on the primary and merges instead.
     expect(batches).toHaveBeenCalledTimes(2);

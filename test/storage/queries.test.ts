@@ -102,9 +102,9 @@ describe("commitPlan", () => {
     // Someone else stores the same new email between our read and our write.
     await identify({ email: who.email, phoneNumber: "7200001" });
     const before = await storedRows();
-    await expect(commitPlan(db, who, planStamp(rows, who, plan.primaryId), plan)).rejects.toBeInstanceOf(
-      ClusterChangedError,
-    );
+    await expect(
+      commitPlan(db, who, planStamp(rows, who, plan.primaryId), plan, "test-request"),
+    ).rejects.toBeInstanceOf(ClusterChangedError);
     expect(await storedRows()).toEqual(before);
 
     // Re-read: there is nothing left to do.
@@ -130,7 +130,7 @@ describe("commitPlan", () => {
 
     // The younger cluster grows after our read: not a conflict, the new row is folded too.
     const grown = await identify({ email: `${unique("late")}@x.io`, phoneNumber: "7200011" });
-    const committed = await commitPlan(db, who, planStamp(rows, who, plan.primaryId), plan);
+    const committed = await commitPlan(db, who, planStamp(rows, who, plan.primaryId), plan, "test-request");
     expect(committed.map((r) => r.id)).toEqual([
       older.primaryContactId,
       younger.primaryContactId,

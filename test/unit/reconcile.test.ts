@@ -34,6 +34,7 @@ describe("planReconciliation", () => {
       promote: false,
       absorb: [],
       insert: { email: "a@x.io", phoneNumber: "123", linkPrecedence: "primary", linkedId: null },
+      bridge: false,
     });
     expect(planReconciliation([], { phoneNumber: "123" }).insert).toMatchObject({ email: null, phoneNumber: "123" });
   });
@@ -46,6 +47,7 @@ describe("planReconciliation", () => {
       promote: false,
       absorb: [],
       insert: { email: "b@x.io", phoneNumber: "123", linkPrecedence: "secondary", linkedId: 1 },
+      bridge: false,
     });
   });
 
@@ -69,7 +71,20 @@ describe("planReconciliation", () => {
       promote: false,
       absorb: [2],
       insert: null,
+      bridge: true,
     });
+    // With a new identifier the stored row holds both values: the link needs no bridge.
+    expect(planReconciliation(rows, { email: "new@x.io", phoneNumber: "222" })).toMatchObject({ bridge: false });
+    expect(planReconciliation(rows, { email: "a@x.io", phoneNumber: "999" })).toMatchObject({ bridge: false });
+    expect(
+      planReconciliation(
+        [rows[0], rows[1], primary(5, 4, "e@x.io", "555")].filter((row) => row !== undefined),
+        {
+          email: "e@x.io",
+          phoneNumber: "111",
+        },
+      ),
+    ).toMatchObject({ outcome: "merged", absorb: [5], bridge: true });
   });
 
   it("decides age by createdAt before id", () => {
@@ -88,6 +103,7 @@ describe("planReconciliation", () => {
       promote: true,
       absorb: [1],
       insert: null,
+      bridge: false,
     });
   });
 });

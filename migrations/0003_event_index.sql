@@ -1,0 +1,1 @@
+CREATE INDEX `contact_event_contacts_event_idx` ON `contact_event_contacts` (`eventId`);

@@ -1,0 +1,18 @@
+import type { IRequest } from "itty-router";
+import { contactHistory } from "../durable/lookup";
+import { contactNotFound } from "../errors";
+import { bookmarkHeaders, requestBookmark } from "../http/bookmark";
+import { readContactId } from "../http/params";
+import { noteRead } from "../http/request-log";
+
+/**
+ * `GET /contacts/{id}/history` (admin): what happened to the cluster of `id` and the clusters
+ * merged into it, oldest first; readable by a former contact id after an erasure.
+ */
+export async function getHistory(request: IRequest, env: Env): Promise<Response> {
+  const id = readContactId(request);
+  const { answer, d1, bookmark } = await contactHistory(env, id, requestBookmark(request));
+  noteRead(request, d1);
+  if (!answer) throw contactNotFound(`No contact has id ${id}, and no event names it.`);
+  return Response.json({ events: answer }, { headers: bookmarkHeaders(bookmark) });
+}
