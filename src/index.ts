@@ -4,7 +4,8 @@ import { requireAdmin, requireToken } from "./http/auth";
 import { preflight, withCors } from "./http/cors";
 import { rateLimit } from "./http/rate-limit";
 import { beginRequest, logRequest, noteError } from "./http/request-log";
-import { getContact } from "./routes/contact";
+import { deleteContact, getContact } from "./routes/contact";
+import { erase } from "./routes/erase";
 import { health } from "./routes/health";
 import { getHistory } from "./routes/history";
 import { identify } from "./routes/identify";
@@ -21,7 +22,7 @@ const onlyAllow = (allow: string) => () => {
 };
 
 /** The paths served, as the request log names them (anything else is logged as "*"). */
-const ROUTES = ["/identify", "/lookup", "/contacts/:id", "/contacts/:id/history", "/health", "/openapi.json"];
+const ROUTES = ["/identify", "/lookup", "/erase", "/contacts/:id", "/contacts/:id/history", "/health", "/openapi.json"];
 /**
  * The paths open without a token; every other path, served or not, needs one.
  * The API description holds no personal data, and the public /docs page loads it.
@@ -43,7 +44,12 @@ router
   .post("/lookup", (request, env) => lookup(request, env))
   .all("/lookup", onlyAllow("POST"))
   .get<IRequest, [Env, ExecutionContext]>("/contacts/:id", requireAdmin, (request, env) => getContact(request, env))
-  .all("/contacts/:id", onlyAllow("GET"))
+  .delete<IRequest, [Env, ExecutionContext]>("/contacts/:id", requireAdmin, (request, env) =>
+    deleteContact(request, env),
+  )
+  .all("/contacts/:id", onlyAllow("GET, DELETE"))
+  .post<IRequest, [Env, ExecutionContext]>("/erase", requireAdmin, (request, env) => erase(request, env))
+  .all("/erase", onlyAllow("POST"))
   .get<IRequest, [Env, ExecutionContext]>("/contacts/:id/history", requireAdmin, (request, env) =>
     getHistory(request, env),
   )

@@ -25,7 +25,7 @@ export class ClusterChangedError extends Error {
 // The path text is our marker in the error message.
 const GUARD_MARKER = "cluster changed since read";
 
-const rowColumns = {
+export const rowColumns = {
   id: contacts.id,
   email: contacts.email,
   phoneNumber: contacts.phoneNumber,
@@ -34,8 +34,8 @@ const rowColumns = {
   createdAt: contacts.createdAt,
 };
 
-const NOW = sql`strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
-const live = isNull(contacts.deletedAt);
+export const NOW = sql`strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
+export const live = isNull(contacts.deletedAt);
 
 /** Live rows that hold the request's email or its phone. */
 function matches(who: Identifiers): SQL | undefined {
@@ -199,6 +199,17 @@ function planStampSql(who: Identifiers, primaryId: number | null): SQL {
 }
 
 /**
+ * The first statement of a write batch: fails, and so rolls the whole batch back, unless
+ * `actual` (SQL computing a stamp inside the transaction) equals `expected`.
+ */
+export function guardStatement(db: Database, actual: SQL, expected: string) {
+  // A select builder, not db.run(): drizzle's D1 batch only binds parameters of builders.
+  return db
+    .select({ ok: sql`json_extract('{}', CASE WHEN (${actual}) = ${expected} THEN '$' ELSE ${GUARD_MARKER} END)` })
+    .from(sql`(SELECT 1)`);
+}
+
+/**
  * Commits `plan` as one D1 batch (one transaction, one round trip):
  * 1. a guard that aborts the whole batch unless the database still has `stamp`
  *    (see planStamp), so a plan made on stale rows is never written;
@@ -214,12 +225,7 @@ export async function commitPlan(
   plan: ReconciliationPlan,
   requestId: string,
 ): Promise<ContactRow[]> {
-  // A select builder, not db.run(): drizzle's D1 batch only binds parameters of builders.
-  const guard = db
-    .select({
-      ok: sql`json_extract('{}', CASE WHEN (${planStampSql(who, plan.primaryId)}) = ${stamp} THEN '$' ELSE ${GUARD_MARKER} END)`,
-    })
-    .from(sql`(SELECT 1)`);
+  const guard = guardStatement(db, planStampSql(who, plan.primaryId), stamp);
   const writes: BatchItem<"sqlite">[] = [];
   const primaryId = plan.primaryId;
   if (primaryId !== null && plan.promote) {
@@ -338,11 +344,12 @@ export function indexNewEvents(db: Database) {
  * D1's own error in place of drizzle's wrapper, whose message quotes the query's
  * parameters: the caller's email and phone must not reach logs or traces.
  */
-function withoutParameters(err: unknown): unknown {
+export function withoutParameters(err: unknown): unknown {
   return err instanceof DrizzleQueryError && err.cause instanceof Error ? err.cause : err;
 }
 
-function isGuardAbort(err: unknown): boolean {
+/** True when `err` is the failure of a guard statement (the batch was rolled back on purpose). */
+export function isGuardAbort(err: unknown): boolean {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
     if (e.message.includes(GUARD_MARKER)) return true;
   }

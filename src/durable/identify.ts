@@ -9,7 +9,7 @@ import { withRetries } from "./retry";
 import { newContactObjects, ownerKey } from "./routing";
 
 /** A storage failure the object reported as its result, raised again in this Worker. */
-class ObjectStorageError extends Error {
+export class ObjectStorageError extends Error {
   constructor(
     message: string,
     readonly retryable: boolean,

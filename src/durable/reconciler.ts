@@ -1,11 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
+import { commitErasure, erasureStamp, readErasureScope } from "../db/erasure";
 import { type D1Usage, meteredD1, noUsage } from "../db/metered";
 import { ClusterChangedError, commitPlan, database, planStamp, readTouchedClusters } from "../db/queries";
 import { laterBookmark, PrimaryD1 } from "../db/sessions";
 import type { ContactRow, Identifiers, IdentifyResponse } from "../domain/contact";
+import { type ErasureTarget, namesAnything, planErasure } from "../domain/erasure";
 import { buildIdentifyResponse, isReadOnly, type Outcome, planReconciliation } from "../domain/reconcile";
 import { isTransient, withRetries } from "./retry";
-import { newContactObjects, ownerKey } from "./routing";
+import { erasureOwnerKey, newContactObjects, ownerKey } from "./routing";
 import { SerialQueue } from "./serial-queue";
 
 /** Plans re-made in one object after a guard abort before the caller gets a 503. */
@@ -21,6 +23,16 @@ export type ReconcileResult = { d1: D1Usage } & (
    * Storage failed. Returned, not thrown: an error thrown across the RPC boundary is
    * reported by the runtime as an uncaught exception of the object, stack and all.
    */
+  | { kind: "failed"; transient: boolean; message: string }
+);
+
+/** What `erase()` answers; storage failures are returned, as for `reconcile()`. */
+export type EraseResult = { d1: D1Usage } & (
+  | { kind: "done"; erasedContactIds: number[]; clusters: IdentifyResponse[]; bookmark: string | null }
+  /** Nothing stored holds the values, or no live contact has the id. */
+  | { kind: "not_found" }
+  | { kind: "reroute"; ownerKey: string }
+  | { kind: "contended" }
   | { kind: "failed"; transient: boolean; message: string }
 );
 
@@ -133,6 +145,66 @@ export class ClusterReconciler extends DurableObject<Env> {
         // Another object changed what the plan relied on between our read and our write.
         current = await reread();
       }
+    }
+    return { kind: "contended", d1 };
+  }
+
+  /**
+   * Erases `target` as the owner `key` (see erasureOwnerKey), queued with this object's
+   * reconciliations: reads the whole scope, plans with planErasure, commits one guarded
+   * batch; re-reads and re-plans when another object changed the scope meanwhile.
+   */
+  async erase(key: string, target: ErasureTarget, requestId: string): Promise<EraseResult> {
+    const d1 = noUsage();
+    return this.queue.run(async (): Promise<EraseResult> => {
+      try {
+        return await this.eraseNow(key, target, requestId, d1);
+      } catch (err) {
+        return { kind: "failed", transient: isTransient(err), message: String(err), d1 };
+      }
+    });
+  }
+
+  private async eraseNow(key: string, target: ErasureTarget, requestId: string, d1: D1Usage): Promise<EraseResult> {
+    // On the primary, as every read and write of an object (see reconcileNow).
+    const primary = new PrimaryD1(this.env.DB);
+    const db = database(meteredD1(primary.client(), d1));
+    let uncertain = false;
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const { rows, bridges } = await withRetries(() => readErasureScope(db, target));
+      if (!namesAnything(rows, target)) {
+        // A commit whose confirmation was lost may have erased it already: say so (503), not 404.
+        if (uncertain) return { kind: "failed", transient: false, message: "erasure confirmation lost", d1 };
+        return { kind: "not_found", d1 };
+      }
+      const owner = erasureOwnerKey(rows, target, newContactObjects(this.env));
+      if (owner !== key) return { kind: "reroute", ownerKey: owner, d1 };
+      const plan = planErasure(rows, bridges, target);
+      try {
+        await withRetries(async () => {
+          try {
+            await commitErasure(db, target, erasureStamp(rows, bridges), plan, requestId);
+          } catch (err) {
+            // Anything but the guard may have failed after the commit (a lost confirmation).
+            if (!(err instanceof ClusterChangedError)) uncertain = true;
+            throw err;
+          }
+        });
+      } catch (err) {
+        if (!(err instanceof ClusterChangedError)) throw err;
+        continue;
+      }
+      // The rows of the last commit no longer stand for anything a queued call may plan on.
+      this.commits++;
+      this.lastCommitted = [];
+      this.lastCommittedBookmark = primary.bookmark();
+      return {
+        kind: "done",
+        erasedContactIds: plan.deleted,
+        clusters: plan.clusters.map((cluster) => buildIdentifyResponse(cluster)),
+        d1,
+        bookmark: this.lastCommittedBookmark,
+      };
     }
     return { kind: "contended", d1 };
   }

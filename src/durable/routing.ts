@@ -23,6 +23,8 @@ function digest(text: string): number {
   return hash >>> 0;
 }
 
+import type { ErasureTarget, StoredContact } from "../domain/erasure";
+
 /**
  * The name of the ClusterReconciler that owns the writes for these rows: the
  * cluster's primary (its oldest contact) when the request matched something.
@@ -37,4 +39,15 @@ export function ownerKey(rows: readonly ContactRow[], who: Identifiers, newObjec
   if (primary) return `contact:${primary.id}`;
   const identifier = who.email !== undefined ? `email:${who.email}` : `phone:${who.phoneNumber ?? ""}`;
   return `new:${digest(identifier) % newObjects}`;
+}
+
+/**
+ * The ClusterReconciler that serialises an erasure: the owner of the oldest live contact it
+ * reads (the primary of the oldest touched cluster), the same object `/identify` writes that
+ * cluster through; for values only soft-deleted rows hold, the object new contacts with those
+ * values would queue in.
+ */
+export function erasureOwnerKey(rows: readonly StoredContact[], target: ErasureTarget, newObjects: number): string {
+  const live = rows.filter((row) => row.deletedAt === null);
+  return ownerKey(live, "values" in target ? target.values : {}, newObjects);
 }

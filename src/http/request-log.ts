@@ -41,9 +41,9 @@ export function noteIdentifiers(request: Request, identifiers: Identifiers): voi
   facts.storage = undefined;
 }
 
-/** Records the D1 work of a read-only route (it calls no object). */
-export function noteRead(request: Request, d1: D1Usage): void {
-  requestFacts(request).storage = { d1RoundTrips: d1.roundTrips, d1Statements: d1.statements, objectCalls: 0 };
+/** Records the storage work of a route other than `/identify` (read-only routes call no object). */
+export function noteStorage(request: Request, d1: D1Usage, objectCalls = 0): void {
+  requestFacts(request).storage = { d1RoundTrips: d1.roundTrips, d1Statements: d1.statements, objectCalls };
 }
 
 /** Records the fields the merge protection left out, for the log line (rule names, never values). */

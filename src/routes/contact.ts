@@ -1,15 +1,30 @@
 import type { IRequest } from "itty-router";
+import { eraseContacts } from "../durable/erase";
 import { contactCluster } from "../durable/lookup";
 import { contactNotFound } from "../errors";
 import { bookmarkHeaders, requestBookmark } from "../http/bookmark";
 import { readContactId } from "../http/params";
-import { noteRead } from "../http/request-log";
+import { requestFacts } from "../http/request-facts";
+import { noteStorage } from "../http/request-log";
 
 /** `GET /contacts/{id}` (admin): the cluster of contact `id`, from one D1 read in the Worker. */
 export async function getContact(request: IRequest, env: Env): Promise<Response> {
   const id = readContactId(request);
   const { answer, d1, bookmark } = await contactCluster(env, id, requestBookmark(request));
-  noteRead(request, d1);
+  noteStorage(request, d1);
   if (!answer) throw contactNotFound(`No contact has id ${id}.`);
   return Response.json(answer, { headers: bookmarkHeaders(bookmark) });
+}
+
+/** `DELETE /contacts/{id}` (admin): erases the whole cluster of contact `id`, every row of it. */
+export async function deleteContact(request: IRequest, env: Env): Promise<Response> {
+  const id = readContactId(request);
+  const { result, d1, objectCalls, bookmark } = await eraseContacts(
+    env,
+    { cluster: id },
+    requestFacts(request).requestId,
+  );
+  noteStorage(request, d1, objectCalls);
+  if (!result) throw contactNotFound(`No contact has id ${id}.`);
+  return Response.json({ erasedContactIds: result.erasedContactIds }, { headers: bookmarkHeaders(bookmark) });
 }

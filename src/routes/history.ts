@@ -3,7 +3,7 @@ import { contactHistory } from "../durable/lookup";
 import { contactNotFound } from "../errors";
 import { bookmarkHeaders, requestBookmark } from "../http/bookmark";
 import { readContactId } from "../http/params";
-import { noteRead } from "../http/request-log";
+import { noteStorage } from "../http/request-log";
 
 /**
  * `GET /contacts/{id}/history` (admin): what happened to the cluster of `id` and the clusters
@@ -12,7 +12,7 @@ import { noteRead } from "../http/request-log";
 export async function getHistory(request: IRequest, env: Env): Promise<Response> {
   const id = readContactId(request);
   const { answer, d1, bookmark } = await contactHistory(env, id, requestBookmark(request));
-  noteRead(request, d1);
+  noteStorage(request, d1);
   if (!answer) throw contactNotFound(`No contact has id ${id}, and no event names it.`);
   return Response.json({ events: answer }, { headers: bookmarkHeaders(bookmark) });
 }

@@ -2,7 +2,7 @@ import { lookupContact } from "../durable/lookup";
 import { contactNotFound } from "../errors";
 import { bookmarkHeaders, requestBookmark } from "../http/bookmark";
 import { ignoredHeaders, screenedIdentifiers } from "../http/identifiers";
-import { noteIgnored, noteRead } from "../http/request-log";
+import { noteIgnored, noteStorage } from "../http/request-log";
 
 /**
  * `POST /lookup`: the cluster of an email or phone, from one D1 read in the Worker:
@@ -13,7 +13,7 @@ export async function lookup(request: Request, env: Env): Promise<Response> {
   const bookmark = requestBookmark(request);
   const { identifiers, ignored } = await screenedIdentifiers(request, env);
   const { answer, d1, bookmark: read } = await lookupContact(env, identifiers, bookmark);
-  noteRead(request, d1);
+  noteStorage(request, d1);
   if (!answer) throw contactNotFound("No contact holds this email or phone number.");
   const all = [...ignored, ...answer.ignored];
   noteIgnored(request, all);

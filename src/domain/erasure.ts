@@ -1,0 +1,266 @@
+import { byAge, type ContactRow, type Identifiers, oldest } from "./contact";
+import { rootOf } from "./reconcile";
+
+/** A stored contact as erasure sees it: soft-deleted rows hold values too, and are erased with the rest. */
+export type StoredContact = ContactRow & { deletedAt: string | null };
+
+/**
+ * A link no shared value shows (see src/db/schema.ts). A `request` bridge relies on the
+ * email of `emailContactId` and the phone of `phoneContactId`; a `legacy` one on no value.
+ */
+export type Bridge = { id: number; kind: "request" | "legacy"; emailContactId: number; phoneContactId: number };
+
+/** What to erase: a whole cluster (`DELETE /contacts/{id}`), or values wherever stored (`POST /erase`). */
+export type ErasureTarget = { cluster: number } | { values: Identifiers };
+
+/** An event an erasure records, ids only. */
+export type PlannedEvent = {
+  kind: "erased" | "split";
+  primaryContactId: number;
+  contactIds: number[];
+  /** For `split`: the primary of the cluster it came from. */
+  previousPrimaryContactId: number | null;
+};
+
+/** The writes of one erasure, and the clusters it leaves. */
+export type ErasurePlan = {
+  /** Contacts deleted (left with no value, or in the erased cluster), ascending. */
+  deleted: number[];
+  /** Kept contacts whose email, or phone, is erased. */
+  clearEmail: number[];
+  clearPhone: number[];
+  /** Kept contacts whose link changes. */
+  relink: { id: number; linkedId: number | null; linkPrecedence: "primary" | "secondary" }[];
+  removedBridges: number[];
+  /** Legacy bridges that keep tying what a deleted contact tied (see tieLegacySurvivors). */
+  addedBridges: { emailContactId: number; phoneContactId: number }[];
+  /** The clusters the erasure leaves, as their rows after it, by primary id. */
+  clusters: ContactRow[][];
+  events: PlannedEvent[];
+};
+
+/** Union-find over contact ids. */
+class Components {
+  private readonly parent = new Map<number, number>();
+
+  find(id: number): number {
+    let root = id;
+    for (let up = this.parent.get(root); up !== undefined && up !== root; up = this.parent.get(root)) root = up;
+    this.parent.set(id, root);
+    return root;
+  }
+
+  union(a: number, b: number): void {
+    this.parent.set(this.find(a), this.find(b));
+  }
+}
+
+/** The contacts the target names directly: the erased cluster's contact, or every holder of a value. */
+function targeted(rows: readonly StoredContact[], target: ErasureTarget): StoredContact[] {
+  if ("cluster" in target) return rows.filter((row) => row.id === target.cluster && row.deletedAt === null);
+  const { email, phoneNumber } = target.values;
+  return rows.filter(
+    (row) =>
+      (email !== undefined && row.email === email) || (phoneNumber !== undefined && row.phoneNumber === phoneNumber),
+  );
+}
+
+/** True when the target names at least one stored contact: otherwise there is nothing to erase. */
+export function namesAnything(rows: readonly StoredContact[], target: ErasureTarget): boolean {
+  return targeted(rows, target).length > 0;
+}
+
+/**
+ * The roots of the live clusters an erasure re-forms: the cluster of each live contact it
+ * names, and the live contacts still linked to a soft-deleted one it names.
+ */
+function touchedRoots(named: readonly StoredContact[]): Set<number> {
+  return new Set(named.map((row) => (row.deletedAt === null ? rootOf(row) : row.id)));
+}
+
+/**
+ * Legacy bridges stand for "one cluster before bridges were recorded". When a contact they
+ * tie is deleted, the contacts it tied must stay tied: every legacy group that loses a member
+ * is re-tied as a star from its oldest surviving member (its old legacy bridges go).
+ */
+function tieLegacySurvivors(
+  bridges: readonly Bridge[],
+  byId: ReadonlyMap<number, StoredContact>,
+  gone: ReadonlySet<number>,
+): { removed: number[]; added: ErasurePlan["addedBridges"] } {
+  const legacy = bridges.filter((bridge) => bridge.kind === "legacy");
+  const groups = new Components();
+  for (const bridge of legacy) groups.union(bridge.emailContactId, bridge.phoneContactId);
+  const members = new Map<number, Set<number>>();
+  for (const bridge of legacy) {
+    for (const id of [bridge.emailContactId, bridge.phoneContactId]) {
+      const group = groups.find(id);
+      members.set(group, (members.get(group) ?? new Set()).add(id));
+    }
+  }
+  const removed: number[] = [];
+  const added: ErasurePlan["addedBridges"] = [];
+  for (const [group, ids] of members) {
+    if (![...ids].some((id) => gone.has(id))) continue;
+    removed.push(...legacy.filter((bridge) => groups.find(bridge.emailContactId) === group).map((bridge) => bridge.id));
+    const survivors = [...ids]
+      .filter((id) => !gone.has(id))
+      .map((id) => byId.get(id))
+      .filter((row): row is StoredContact => row !== undefined && row.deletedAt === null)
+      .sort(byAge);
+    const [anchor, ...rest] = survivors;
+    if (anchor) for (const row of rest) added.push({ emailContactId: anchor.id, phoneContactId: row.id });
+  }
+  return { removed, added };
+}
+
+/**
+ * Plans an erasure over every stored row of the clusters it touches (soft-deleted ones and
+ * rows linked to them included) and the bridges of those rows:
+ * 1. the target's values are removed; a contact left with neither value, or in an erased
+ *    cluster, is deleted;
+ * 2. a request bridge whose email (phone) contact lost its email (phone), or any bridge of a
+ *    deleted contact, goes; legacy ties are kept among the survivors;
+ * 3. what remains of each touched cluster is split into its connected components (shared
+ *    email, shared phone, remaining bridges), each with its oldest contact as primary;
+ * 4. per touched cluster, an `erased` event, and a `split` event per resulting cluster when
+ *    it came apart or changed primary.
+ * Pure: the caller commits the plan in one guarded batch.
+ */
+export function planErasure(
+  rows: readonly StoredContact[],
+  bridges: readonly Bridge[],
+  target: ErasureTarget,
+): ErasurePlan {
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  const roots = touchedRoots(targeted(rows, target));
+  const inTouched = (row: StoredContact) => row.deletedAt === null && roots.has(rootOf(row));
+
+  // 1. Values and rows.
+  const erasedEmail = "values" in target ? target.values.email : undefined;
+  const erasedPhone = "values" in target ? target.values.phoneNumber : undefined;
+  const after = new Map<number, StoredContact>();
+  const deleted = new Set<number>();
+  const clearEmail: number[] = [];
+  const clearPhone: number[] = [];
+  for (const row of rows) {
+    if ("cluster" in target) {
+      if (roots.has(rootOf(row)) || roots.has(row.id)) deleted.add(row.id);
+      else after.set(row.id, row);
+      continue;
+    }
+    const email = erasedEmail !== undefined && row.email === erasedEmail ? null : row.email;
+    const phoneNumber = erasedPhone !== undefined && row.phoneNumber === erasedPhone ? null : row.phoneNumber;
+    if (email === null && phoneNumber === null) {
+      deleted.add(row.id);
+      continue;
+    }
+    if (email !== row.email) clearEmail.push(row.id);
+    if (phoneNumber !== row.phoneNumber) clearPhone.push(row.id);
+    after.set(row.id, { ...row, email, phoneNumber });
+  }
+
+  // 2. Bridges.
+  const lostEmail = new Set(clearEmail);
+  const lostPhone = new Set(clearPhone);
+  const legacy = tieLegacySurvivors(bridges, byId, deleted);
+  const removedBridges = new Set(legacy.removed);
+  for (const bridge of bridges) {
+    const reliedOnErased =
+      bridge.kind === "request" && (lostEmail.has(bridge.emailContactId) || lostPhone.has(bridge.phoneContactId));
+    if (reliedOnErased || deleted.has(bridge.emailContactId) || deleted.has(bridge.phoneContactId)) {
+      removedBridges.add(bridge.id);
+    }
+  }
+
+  // 3. Components of what remains of the touched clusters.
+  const kept = [...after.values()].filter(inTouched);
+  const components = new Components();
+  const firstWith = new Map<string, number>();
+  for (const row of kept) {
+    components.find(row.id);
+    for (const key of [
+      row.email === null ? null : `e:${row.email}`,
+      row.phoneNumber === null ? null : `p:${row.phoneNumber}`,
+    ]) {
+      if (key === null) continue;
+      const first = firstWith.get(key);
+      if (first === undefined) firstWith.set(key, row.id);
+      else components.union(first, row.id);
+    }
+  }
+  const keptIds = new Set(kept.map((row) => row.id));
+  const ties = [
+    ...bridges.filter((bridge) => !removedBridges.has(bridge.id)),
+    ...legacy.added.map((tie) => ({ ...tie, id: 0, kind: "legacy" as const })),
+  ];
+  for (const tie of ties) {
+    if (keptIds.has(tie.emailContactId) && keptIds.has(tie.phoneContactId)) {
+      components.union(tie.emailContactId, tie.phoneContactId);
+    }
+  }
+  const grouped = new Map<number, StoredContact[]>();
+  for (const row of kept) {
+    const component = components.find(row.id);
+    grouped.set(component, [...(grouped.get(component) ?? []), row]);
+  }
+
+  const relink: ErasurePlan["relink"] = [];
+  const clusters: ContactRow[][] = [];
+  for (const members of grouped.values()) {
+    const primary = oldest(members);
+    if (!primary) continue;
+    const cluster: ContactRow[] = [];
+    for (const row of [...members].sort(byAge)) {
+      const linkedId = row.id === primary.id ? null : primary.id;
+      const linkPrecedence = linkedId === null ? "primary" : "secondary";
+      if (row.linkedId !== linkedId || row.linkPrecedence !== linkPrecedence)
+        relink.push({ id: row.id, linkedId, linkPrecedence });
+      const { deletedAt: _, ...contact } = row;
+      cluster.push({ ...contact, linkedId, linkPrecedence });
+    }
+    clusters.push(cluster);
+  }
+  // A row outside the re-formed clusters (soft-deleted, or a stray) may not keep pointing at
+  // a deleted contact: it stands alone.
+  for (const row of after.values()) {
+    if (!keptIds.has(row.id) && row.linkedId !== null && deleted.has(row.linkedId)) {
+      relink.push({ id: row.id, linkedId: null, linkPrecedence: "primary" });
+    }
+  }
+  clusters.sort((a, b) => (a[0]?.id ?? 0) - (b[0]?.id ?? 0));
+
+  // 4. Events, per touched cluster.
+  const events: PlannedEvent[] = [];
+  for (const root of [...roots].sort((a, b) => a - b)) {
+    const members = rows.filter((row) => rootOf(row) === root || row.id === root);
+    const changed = members
+      .filter((row) => deleted.has(row.id) || lostEmail.has(row.id) || lostPhone.has(row.id))
+      .map((row) => row.id)
+      .sort((a, b) => a - b);
+    if (changed.length === 0) continue;
+    events.push({ kind: "erased", primaryContactId: root, contactIds: changed, previousPrimaryContactId: null });
+    const results = clusters.filter((cluster) => cluster.some((row) => members.some((member) => member.id === row.id)));
+    const unchanged = results.length === 1 && results[0]?.[0]?.id === root;
+    if (unchanged) continue;
+    for (const cluster of results) {
+      events.push({
+        kind: "split",
+        primaryContactId: cluster[0]?.id ?? root,
+        contactIds: cluster.map((row) => row.id).sort((a, b) => a - b),
+        previousPrimaryContactId: root,
+      });
+    }
+  }
+
+  return {
+    deleted: [...deleted].sort((a, b) => a - b),
+    clearEmail,
+    clearPhone,
+    relink,
+    removedBridges: [...removedBridges].sort((a, b) => a - b),
+    addedBridges: legacy.added,
+    clusters,
+    events,
+  };
+}

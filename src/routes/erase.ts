@@ -1,0 +1,19 @@
+import { eraseContacts } from "../durable/erase";
+import { contactNotFound } from "../errors";
+import { readIdentifiers } from "../http/body";
+import { bookmarkHeaders } from "../http/bookmark";
+import { requestFacts } from "../http/request-facts";
+import { noteIdentifiers, noteStorage } from "../http/request-log";
+
+/**
+ * `POST /erase` (admin): removes an email and/or a phone from every contact holding them,
+ * deletes contacts left with neither, and answers the deleted ids and the clusters left.
+ */
+export async function erase(request: Request, env: Env): Promise<Response> {
+  const values = await readIdentifiers(request);
+  noteIdentifiers(request, values);
+  const { result, d1, objectCalls, bookmark } = await eraseContacts(env, { values }, requestFacts(request).requestId);
+  noteStorage(request, d1, objectCalls);
+  if (!result) throw contactNotFound("No contact holds this email or phone number.");
+  return Response.json(result, { headers: bookmarkHeaders(bookmark) });
+}
