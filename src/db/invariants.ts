@@ -1,6 +1,9 @@
 /**
  * Lists every violation of the invariants of docs/contract.md over the live rows of
- * `contacts`, one row per problem (none when the data is sound). Used by the
+ * `contacts` and the bridges, one row per problem (none when the data is sound): one
+ * primary per cluster, its oldest, no chains, no orphans, no value in two clusters, no
+ * bridge across clusters, and every cluster one connected component (so that after any
+ * erasure each component has its own primary). Used by the
  * tests after every concurrent scenario and by `npm run db:check` against D1.
  * A full scan on purpose: it is an audit, not a request path.
  */
@@ -10,6 +13,37 @@ identifiers AS (
   SELECT 'email' AS kind, email AS value, id, coalesce(linkedId, id) AS cluster FROM live WHERE email IS NOT NULL
   UNION ALL
   SELECT 'phone', phoneNumber, id, coalesce(linkedId, id) FROM live WHERE phoneNumber IS NOT NULL
+),
+-- Every live contact reachable from its cluster's primary, inside the cluster, through a
+-- shared email or phone or a bridge: a cluster must be one connected component.
+reach(id, root) AS (
+  SELECT id, id FROM live WHERE linkPrecedence = 'primary'
+  UNION
+  SELECT o.id, r.root
+    FROM reach r
+    JOIN live c ON c.id = r.id
+    JOIN live o ON coalesce(o.linkedId, o.id) = r.root AND (o.email = c.email OR o.phoneNumber = c.phoneNumber)
+  UNION
+  SELECT o.id, r.root
+    FROM reach r
+    JOIN contact_bridges b ON r.id IN (b.emailContactId, b.phoneContactId)
+    JOIN live o ON o.id IN (b.emailContactId, b.phoneContactId) AND coalesce(o.linkedId, o.id) = r.root
+),
+-- Its own compound SELECT: D1 allows only a few terms in one.
+linkage(violation, contactId, detail) AS (
+SELECT 'bridge_across_clusters', b.emailContactId,
+       'bridge ' || b.id || ' ties contact ' || b.emailContactId || ' to ' || b.phoneContactId || ' of another cluster'
+  FROM contact_bridges b
+  JOIN live e ON e.id = b.emailContactId
+  JOIN live p ON p.id = b.phoneContactId
+ WHERE coalesce(e.linkedId, e.id) <> coalesce(p.linkedId, p.id)
+UNION ALL
+-- Clusters holding soft-deleted rows are left out: what linked them may be in those rows.
+SELECT 'cluster_not_connected', c.id,
+       'no shared value or bridge links it to primary ' || coalesce(c.linkedId, c.id)
+  FROM live c
+ WHERE c.id NOT IN (SELECT id FROM reach)
+   AND coalesce(c.linkedId, c.id) NOT IN (SELECT coalesce(linkedId, id) FROM contacts WHERE deletedAt IS NOT NULL)
 )
 SELECT 'secondary_without_live_primary' AS violation, s.id AS contactId,
        'linkedId ' || coalesce(s.linkedId, 'null') || ' is not a live primary' AS detail
@@ -37,6 +71,8 @@ SELECT kind || '_in_several_clusters', min(id), value
   FROM identifiers
  GROUP BY kind, value
 HAVING count(DISTINCT cluster) > 1
+UNION ALL
+SELECT * FROM linkage
 `;
 
 /** One row of INVARIANT_VIOLATIONS_SQL. */

@@ -33,6 +33,10 @@ it("the invariant checker names every kind of violation it is given", async () =
     createdAt: t(7),
   });
   const empty = await insertRow({ linkPrecedence: "primary", createdAt: t(8) });
+  // Two sound clusters, but a bridge that says they are one.
+  const x = await insertRow({ email: "bx@x.io", linkPrecedence: "primary", createdAt: t(9) });
+  const y = await insertRow({ email: "by@x.io", linkPrecedence: "primary", createdAt: t(10) });
+  await env.DB.prepare("INSERT INTO contact_bridges (emailContactId, phoneContactId) VALUES (?, ?)").bind(x, y).run();
 
   const { results } = await env.DB.prepare(INVARIANT_VIOLATIONS_SQL).all<InvariantViolation>();
   const found = results.map((r) => [r.violation, r.contactId]).sort();
@@ -43,6 +47,11 @@ it("the invariant checker names every kind of violation it is given", async () =
       ["primary_not_oldest", p1],
       ["secondary_without_live_primary", orphan],
       ["contact_without_identifier", empty],
+      ["bridge_across_clusters", x],
+      // Linked to a primary that no shared value or bridge leads to.
+      ["cluster_not_connected", chained],
+      ["cluster_not_connected", chain],
+      ["cluster_not_connected", older],
     ].sort(),
   );
   expect(results.find((r) => r.contactId === p1 && r.violation === "primary_not_oldest")?.detail).toContain(
