@@ -7,10 +7,13 @@ import { MAX_BODY_BYTES } from "../http/body";
 import { BOOKMARK_HEADER } from "../http/bookmark";
 import { INVALID_REQUEST, identifyExamples } from "./examples";
 import {
+  DeleteContactResponseSchema,
+  EraseResponseSchema,
   type ErrorDetail,
   ErrorSchemas,
   FieldIssueSchema,
   HealthResponseSchema,
+  HistoryResponseSchema,
   IdentifyResponseSchema,
 } from "./schemas";
 
@@ -19,6 +22,9 @@ const SCHEMAS = {
   IdentifyRequest: IdentifyRequestSchema,
   ContactId: ContactIdSchema,
   IdentifyResponse: IdentifyResponseSchema,
+  EraseResponse: EraseResponseSchema,
+  DeleteContactResponse: DeleteContactResponseSchema,
+  HistoryResponse: HistoryResponseSchema,
   HealthResponse: HealthResponseSchema,
   FieldIssue: FieldIssueSchema,
   ...ErrorSchemas,
@@ -364,6 +370,80 @@ export function buildOpenApiDocument(): OpenAPIV3_1.Document {
             "200": clusterAnswer("The cluster contact `id` belongs to.", [BOOKMARK_HEADER]),
             "400": responseRef("BadContactId"),
             "404": responseRef("ContactNotFound"),
+            "503": responseRef("ServiceUnavailable"),
+            ...ADMIN_ERRORS,
+          },
+        },
+        delete: {
+          operationId: "deleteContact",
+          ...ADMIN_ONLY,
+          parameters: [CONTACT_ID],
+          summary: "Erase the whole cluster of one contact",
+          description:
+            "A person's right to be forgotten: every row of the cluster of contact `id` is deleted, with the " +
+            "bridges that tied it, through the object that serialises the cluster's writes, in one transaction. " +
+            "The history keeps the ids (never a value) and stays readable by a former id.",
+          responses: {
+            "200": {
+              description: "The deleted contacts.",
+              headers: headerRefs(BOOKMARK_HEADER),
+              content: { "application/json": { schema: schemaRef("DeleteContactResponse") } },
+            },
+            "400": responseRef("BadContactId"),
+            "404": responseRef("ContactNotFound"),
+            "503": responseRef("ServiceUnavailable"),
+            ...ADMIN_ERRORS,
+          },
+        },
+      },
+      "/contacts/{id}/history": {
+        get: {
+          operationId: "getContactHistory",
+          ...ADMIN_ONLY,
+          parameters: [CONTACT_ID, BOOKMARK_PARAMETER],
+          summary: "What happened to a contact's cluster and the clusters merged into it",
+          description:
+            "Every `created`, `linked`, `merged`, `split` and `erased` event of the cluster of `id`, oldest first, " +
+            "following the clusters merged into it. Readable by a former contact id after an erasure. A contact " +
+            "stored before events were recorded has an empty history.",
+          responses: {
+            "200": {
+              description: "The events, oldest first.",
+              headers: headerRefs(BOOKMARK_HEADER),
+              content: { "application/json": { schema: schemaRef("HistoryResponse") } },
+            },
+            "400": responseRef("BadContactId"),
+            "404": responseRef("ContactNotFound"),
+            "503": responseRef("ServiceUnavailable"),
+            ...ADMIN_ERRORS,
+          },
+        },
+      },
+      "/erase": {
+        post: {
+          operationId: "erase",
+          ...ADMIN_ONLY,
+          summary: "Erase an email and/or a phone number wherever it is stored",
+          description:
+            "Same body and normalisation as `/identify` (blocked values are not screened: an operator can erase " +
+            "anything stored). Each value is removed from every contact holding it; a contact left with neither " +
+            "is deleted. Bridges that relied on an erased value go, and what remains of each cluster is re-formed " +
+            "into its connected clusters, each under its oldest contact. One transaction, serialised with the " +
+            "cluster's other writes: once it has answered, no answer includes an erased value unless a later " +
+            "request sends it again.",
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: schemaRef("IdentifyRequest") } },
+          },
+          responses: {
+            "200": {
+              description: "The deleted contacts and the clusters that remain.",
+              headers: headerRefs(BOOKMARK_HEADER),
+              content: { "application/json": { schema: schemaRef("EraseResponse") } },
+            },
+            "400": responseRef("BadRequest"),
+            "404": responseRef("ContactNotFound"),
+            "413": responseRef("PayloadTooLarge"),
             "503": responseRef("ServiceUnavailable"),
             ...ADMIN_ERRORS,
           },

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import type { HistoryEvent } from "../db/queries";
 import type { IdentifyResponse } from "../domain/contact";
 import { type FieldIssue, INTERNAL_ERROR } from "../errors";
 
@@ -27,6 +28,58 @@ export const IdentifyResponseSchema = v.pipe(
   }),
   v.description("The whole cluster the request's identifiers belong to, after reconciliation."),
 ) satisfies v.GenericSchema<IdentifyResponse>;
+
+/** `200` of `DELETE /contacts/{id}`. */
+export const DeleteContactResponseSchema = v.pipe(
+  v.strictObject({
+    erasedContactIds: v.pipe(
+      v.array(ContactId),
+      v.description("Every contact of the cluster, now deleted, ascending."),
+    ),
+  }),
+  v.description("The cluster is erased: every row of it is deleted."),
+);
+
+/** `200` of `POST /erase`. */
+export const EraseResponseSchema = v.pipe(
+  v.strictObject({
+    erasedContactIds: v.pipe(
+      v.array(ContactId),
+      v.description("Contacts deleted because the erasure left them with neither an email nor a phone, ascending."),
+    ),
+    clusters: v.pipe(
+      v.array(IdentifyResponseSchema),
+      v.description(
+        "What remains of every cluster that held a value, re-formed into connected clusters (shared values and " +
+          "remaining bridges), each under its oldest contact; by primary id.",
+      ),
+    ),
+  }),
+  v.description("The values are erased from every contact that held them."),
+);
+
+/** `200` of `GET /contacts/{id}/history`. */
+export const HistoryResponseSchema = v.pipe(
+  v.strictObject({
+    events: v.array(
+      v.strictObject({
+        at: v.pipe(v.string(), v.description("When the change was committed (ISO 8601, UTC).")),
+        kind: v.pipe(
+          v.picklist(["created", "linked", "merged", "split", "erased"]),
+          v.description(
+            "`created`: a new primary; `linked`: a new secondary; `merged`: clusters folded under the primary " +
+              "(`contactIds`: their former primaries); `split`: a cluster re-formed after an erasure " +
+              "(`contactIds`: the members of one resulting cluster); `erased`: values erased or contacts deleted.",
+          ),
+        ),
+        primaryContactId: ContactId,
+        contactIds: v.array(ContactId),
+        requestId: v.pipe(v.string(), v.description("The `X-Request-Id` of the request that made the change.")),
+      }),
+    ),
+  }),
+  v.description("Oldest first; ids only, never an email or a phone."),
+) satisfies v.GenericSchema<{ events: HistoryEvent[] }>;
 
 /** `200` of `GET /health`. */
 export const HealthResponseSchema = v.strictObject({ status: v.literal("healthy") });

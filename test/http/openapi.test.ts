@@ -151,6 +151,43 @@ describe("what the Worker answers validates against /openapi.json", () => {
     expect(await expectDocumented("POST", "/lookup", missing)).toMatchObject({ error: { code: "contact_not_found" } });
   });
 
+  it("POST /erase, DELETE /contacts/{id} and GET /contacts/{id}/history: 200, 400, 403 and 404", async () => {
+    const email = `${unique("spec-erase")}@example.com`;
+    const created = await postIdentify({ email, phoneNumber: `+1557${String(Date.now()).slice(-7)}` });
+    const { primaryContactId } = await created.json<{ primaryContactId: number }>();
+    const erase = (body: unknown, as = callAsAdmin) => as("/erase", { method: "POST", body: JSON.stringify(body) });
+
+    const history = await callAsAdmin(`/contacts/${primaryContactId}/history`);
+    expect(history.status).toBe(200);
+    await expectDocumented("GET", "/contacts/{id}/history", history);
+    const erased = await erase({ email });
+    expect(erased.status).toBe(200);
+    expect(await expectDocumented("POST", "/erase", erased)).toMatchObject({ erasedContactIds: [] });
+    const deleted = await callAsAdmin(`/contacts/${primaryContactId}`, { method: "DELETE" });
+    expect(deleted.status).toBe(200);
+    await expectDocumented("DELETE", "/contacts/{id}", deleted);
+
+    for (const [method, path, res] of [
+      ["POST", "/erase", await erase({ email })],
+      ["POST", "/erase", await erase({ email: "nope" })],
+      ["POST", "/erase", await erase({ email }, call)],
+      ["DELETE", "/contacts/{id}", await callAsAdmin(`/contacts/${primaryContactId}`, { method: "DELETE" })],
+      ["DELETE", "/contacts/{id}", await callAsAdmin("/contacts/x", { method: "DELETE" })],
+      ["DELETE", "/contacts/{id}", await call(`/contacts/${primaryContactId}`, { method: "DELETE" })],
+      ["GET", "/contacts/{id}/history", await callAsAdmin("/contacts/987654321/history")],
+      ["GET", "/contacts/{id}/history", await callAsAdmin("/contacts/0/history")],
+      ["GET", "/contacts/{id}/history", await call(`/contacts/${primaryContactId}/history`)],
+    ] as const) {
+      expect([400, 403, 404], `${method} ${path}`).toContain(res.status);
+      await expectDocumented(method, path, res);
+    }
+    // The former id still reads its history, now with the erasure in it.
+    const after = await callAsAdmin(`/contacts/${primaryContactId}/history`);
+    expect(await expectDocumented("GET", "/contacts/{id}/history", after)).toMatchObject({
+      events: [{ kind: "created" }, { kind: "erased" }, { kind: "erased" }],
+    });
+  });
+
   it("GET /contacts/{id}: 200, 400, 403 and 404 contact_not_found", async () => {
     const created = await postIdentify({ email: `${unique("spec-id")}@example.com` });
     const { primaryContactId } = await created.json<{ primaryContactId: number }>();
@@ -260,7 +297,9 @@ describe("the document covers", () => {
   it("every route, the bearer scheme, and every error status", () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/contacts/{id}",
+      "/contacts/{id}/history",
       "/docs",
+      "/erase",
       "/health",
       "/identify",
       "/lookup",
