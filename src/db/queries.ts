@@ -1,7 +1,7 @@
 import { and, DrizzleQueryError, eq, inArray, isNull, or, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
-import type { ContactRow, Identifiers } from "../domain/contact";
+import type { ContactRow, HistoryEvent, Identifiers } from "../domain/contact";
 import { type ReconciliationPlan, rootOf } from "../domain/reconcile";
 import { contactBridges, contactEvents, contacts } from "./schema";
 
@@ -89,15 +89,6 @@ export async function readClusterOfContact(db: Database, id: number): Promise<Co
     throw withoutParameters(err);
   }
 }
-
-/** One event of a cluster's history, as `GET /contacts/{id}/history` answers it. */
-export type HistoryEvent = {
-  at: string;
-  kind: "created" | "linked" | "merged" | "split" | "erased";
-  primaryContactId: number;
-  contactIds: number[];
-  requestId: string;
-};
 
 /**
  * The history of the cluster of contact `id`, oldest first, in one statement: every event

@@ -14,6 +14,15 @@ export type IdentifyResponse = {
   secondaryContactIds: number[];
 };
 
+/** One event of a cluster's history (`GET /contacts/{id}/history`): ids, never a value. */
+export type HistoryEvent = {
+  at: string;
+  kind: "created" | "linked" | "merged" | "split" | "erased";
+  primaryContactId: number;
+  contactIds: number[];
+  requestId: string;
+};
+
 /** Creation order: `createdAt`, then `id` (timestamps are ISO strings, so they sort as text). */
 export function byAge(a: ContactRow, b: ContactRow): number {
   if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;

@@ -2,14 +2,13 @@ import { type D1Usage, meteredD1, noUsage } from "../db/metered";
 import {
   type Database,
   database,
-  type HistoryEvent,
   isLiveContact,
   readClusterOfContact,
   readHistory,
   readTouchedClusters,
 } from "../db/queries";
 import { readSession } from "../db/sessions";
-import type { Identifiers, IdentifyResponse } from "../domain/contact";
+import type { HistoryEvent, Identifiers, IdentifyResponse } from "../domain/contact";
 import { answerLookup, type LookupAnswer } from "../domain/lookup";
 import { buildIdentifyResponse } from "../domain/reconcile";
 import { serviceUnavailable } from "../errors";

@@ -1,6 +1,5 @@
 import * as v from "valibot";
-import type { HistoryEvent } from "../db/queries";
-import type { IdentifyResponse } from "../domain/contact";
+import type { HistoryEvent, IdentifyResponse } from "../domain/contact";
 import { type FieldIssue, INTERNAL_ERROR } from "../errors";
 
 // The shapes the Worker answers with, in valibot so that the OpenAPI document derives
