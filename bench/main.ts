@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { type Checkout, checkoutRevision } from "./baseline";
 import { waitForQuiet } from "./cpu";
 import { measureFloors } from "./floors";
+import { latencyMain, parseDelays } from "./latency";
 import {
   baselineGoals,
   baselineTable,
@@ -44,6 +45,8 @@ const USAGE = `usage: npm run bench -- [options]
   --sizes <list>        table sizes for --scale (default 10000,100000,1000000)
   --floors              also measure each operation of a request alone on a bare Worker
   --baseline <git-rev>  also run every cell on that revision's Worker, alternating, and report the ratio
+  --latency             the latency model instead: near and far callers against a single-region server
+  --delays <list>       its round trips, e.g. worker-primary.far=150,object-d1=2 (see bench/latency.ts)
   --state-dir <dir>     local D1 and Durable Object state, wiped at start (default ${DEFAULT_STATE_DIR})
   --wait-quiet <s>      wait up to this long for other processes to leave the CPU idle (default 60, 0: don't)
   --out <file>          JSON output, and Markdown beside it (default bench/results/latest.json, or scale.json)
@@ -68,6 +71,8 @@ async function main(): Promise<void> {
       sizes: { type: "string", default: "10000,100000,1000000" },
       floors: { type: "boolean", default: false },
       baseline: { type: "string" },
+      latency: { type: "boolean", default: false },
+      delays: { type: "string" },
       "state-dir": { type: "string", default: DEFAULT_STATE_DIR },
       "wait-quiet": { type: "string", default: "60" },
       out: { type: "string" },
@@ -106,8 +111,19 @@ async function main(): Promise<void> {
     }
   }
   stopRuntimesOnSignals();
-  console.log("building the Worker (wrangler deploy --dry-run) and starting workerd...");
   const stateDir = values["state-dir"];
+  if (values.latency) {
+    await latencyMain({
+      delays: parseDelays(values.delays),
+      timing,
+      stateDir,
+      keepState: values["keep-state"],
+      out: values.out ?? "bench/results/latency.json",
+      header: `Run of ${new Date().toISOString()}: ${describe(machine)}; ${timing.durationMs / 1000} s per cell after ${timing.warmupMs / 1000} s warm-up. Modelled: delays injected around the bindings, not measured on a network.`,
+    });
+    return;
+  }
+  console.log("building the Worker (wrangler deploy --dry-run) and starting workerd...");
   let checkout: Checkout | undefined;
   let baseline: Runtime | undefined;
   const runtime = await startRuntime({ keepState: values["keep-state"], stateDir });

@@ -28,7 +28,8 @@ export type Cell = {
   cpu: { ownCores: number | null; otherCores: number | null };
 };
 
-type Timing = { warmupMs: number; durationMs: number };
+/** How long a cell runs, and headers sent with its requests besides the bench's own. */
+type Timing = { warmupMs: number; durationMs: number; headers?: Record<string, string> };
 
 /** Headers of every request: the bench authenticates like any caller. */
 const BENCH_HEADERS = {
@@ -65,7 +66,7 @@ async function runCell(
     concurrency,
     warmupMs: timing.warmupMs,
     durationMs: timing.durationMs,
-    headers: BENCH_HEADERS,
+    headers: { ...BENCH_HEADERS, ...timing.headers },
     next: workloads.generator(workload),
   }).finally(() => {
     clearTimeout(startTimer);
@@ -134,9 +135,10 @@ async function prepareStandard(
 }
 
 /** One runtime under measurement, with its own data and the cells measured on it so far. */
-type Contender = { runtime: Runtime; workloads: Workloads; merges: MergePool; cells: Cell[] };
+export type Contender = { runtime: Runtime; workloads: Workloads; merges: MergePool; cells: Cell[] };
 
-async function contender(runtime: Runtime, quiet = false): Promise<Contender> {
+/** `runtime` with the standard run's data preloaded, ready for `measure`. */
+export async function contender(runtime: Runtime, quiet = false): Promise<Contender> {
   const { workloads, merges } = await prepareStandard(runtime, quiet);
   return { runtime, workloads, merges, cells: [] };
 }
@@ -147,7 +149,7 @@ function standardOrder(workloads: readonly WorkloadName[]): WorkloadName[] {
 }
 
 /** Measures one cell on one contender, preloading merge pairs first if the workload needs them. */
-async function measure(
+export async function measure(
   target: Contender,
   workload: WorkloadName,
   concurrency: number,

@@ -53,6 +53,10 @@ export type RuntimeOptions = {
   keepState?: boolean;
   /** Where the built Worker goes. */
   buildDir?: string;
+  /** Another entry module to build instead of wrangler.toml's `main` (bench-only Workers). */
+  entry?: string;
+  /** Vars added to wrangler.toml's (what a bench-only entry reads). */
+  vars?: Record<string, string>;
 };
 
 /**
@@ -106,12 +110,14 @@ export function run(command: string, args: string[], cwd = ROOT): Promise<string
 
 /**
  * Builds the Worker exactly as `wrangler deploy` would upload it (same bundler, same
- * config), without uploading. Returns the path of the bundled entry module.
+ * config), without uploading; from `entry` instead of `main` when given. Returns the
+ * path of the bundled entry module.
  */
-async function buildWorker(outDir: string, root = ROOT): Promise<string> {
+async function buildWorker(outDir: string, root = ROOT, entry?: string): Promise<string> {
   await rm(outDir, { recursive: true, force: true });
-  await run(process.execPath, [wranglerBin(root), "deploy", "--dry-run", "--outdir", outDir], root);
-  return path.join(outDir, "index.js");
+  const args = [wranglerBin(root), "deploy", "--dry-run", "--outdir", outDir];
+  await run(process.execPath, entry === undefined ? args : [...args, entry], root);
+  return path.join(outDir, entry === undefined ? "index.js" : `${path.basename(entry, path.extname(entry))}.js`);
 }
 
 /** The SQL statements of every migration, in file-name order (drizzle-kit's NNNN_ prefix). */
@@ -160,7 +166,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const root = options.root ?? ROOT;
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
   const buildDir = options.buildDir ?? path.join(root, ".wrangler", "bench", "build");
-  const entry = await buildWorker(buildDir, root);
+  const entry = await buildWorker(buildDir, root, options.entry);
   await freshStateDir(stateDir);
 
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(root, "wrangler.toml"));
@@ -182,7 +188,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       name: "identity-reconciliation",
       modulesRoot: path.dirname(entry),
       modules: [{ type: "ESModule", path: entry }],
-      bindings: { ...fromConfig.bindings, API_TOKENS: BENCH_TOKEN },
+      bindings: { ...fromConfig.bindings, ...options.vars, API_TOKENS: BENCH_TOKEN },
       ratelimits,
       host: "127.0.0.1",
       port: 0,

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FLOOR_OPERATIONS, measureFloors } from "../../bench/floors";
+import { LATENCY_ENTRY, LATENCY_KINDS, type LatencyCell, parseDelays, runLatency } from "../../bench/latency";
 import { type Cell, runStandard } from "../../bench/runs";
 import { type Runtime, startRuntime } from "../../bench/runtime";
 import { EXPECTED_OUTCOME, WORKLOADS } from "../../bench/workloads";
@@ -68,5 +69,37 @@ describe("npm run bench", () => {
       expect(floor.result.errorsByStatus, floor.operation).toEqual({});
       expect(floor.result.requests, floor.operation).toBeGreaterThan(0);
     }
+  });
+
+  it("--latency serves the bench-only entry, with each hop's delay on the path it models", async () => {
+    // Distinct round trips, so each lower bound below names the hops a request crossed.
+    const delays = parseDelays(
+      "caller-worker=20,worker-primary.near=0,worker-primary.far=200,worker-replica=10," +
+        "worker-object.near=0,worker-object.far=200,object-d1=30",
+    );
+    const modelled = await startRuntime({
+      entry: LATENCY_ENTRY,
+      vars: { BENCH_OBJECT_D1_MS: String(delays["object-d1"]) },
+      stateDir: path.join(scratch, "latency-state"),
+      buildDir: path.join(scratch, "latency-build"),
+    });
+    let cells: LatencyCell[];
+    try {
+      cells = await runLatency(modelled, delays, { warmupMs: 0, durationMs: 600 });
+    } finally {
+      await modelled.stop();
+    }
+    const p50 = (kind: string, caller: string, deployment: string) =>
+      cells.find((c) => c.cell.workload === kind && c.caller === caller && c.deployment === deployment)?.cell.load
+        .latencyMs.p50 ?? Number.NaN;
+    expect(cells).toHaveLength(LATENCY_KINDS.length * 4);
+    for (const { cell } of cells) expect(cell.load.errorsByStatus, cell.workload).toEqual({});
+    // A far repeat: caller to Worker, then the replica.
+    expect(p50("repeat", "far", "global")).toBeGreaterThanOrEqual(20 + 10);
+    // A far write: caller, replica, the far object, and its round trip to D1.
+    for (const kind of ["new", "link", "merge"]) expect(p50(kind, "far", "global")).toBeGreaterThanOrEqual(260);
+    // The single-region server: the caller's trip to the region, then local D1 only.
+    expect(p50("repeat", "far", "single-region")).toBeGreaterThanOrEqual(220 + 30);
+    expect(p50("new", "far", "single-region")).toBeGreaterThanOrEqual(220 + 30 + 30);
   });
 });
