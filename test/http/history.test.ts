@@ -72,6 +72,34 @@ describe("GET /contacts/{id}/history", () => {
     }
   });
 
+  it("follows a split: both sides share the past, and only their own events after it", async () => {
+    const [a, b] = [`${unique("a")}@hv.edu`, `${unique("b")}@hv.edu`];
+    const [p, q] = [newPhone(), newPhone()];
+    const one = await identify({ email: a, phoneNumber: p });
+    await identify({ email: b, phoneNumber: p });
+    const three = await identify({ email: b, phoneNumber: q });
+    const [id2, id3] = three.secondaryContactIds;
+    const id1 = one.primaryContactId;
+    const erased = await callAsAdmin("/erase", { method: "POST", body: JSON.stringify({ phoneNumber: p }) });
+    expect(erased.status).toBe(200);
+    // After the split, {2, 3} grows; {1} does not see it.
+    await identify({ email: `${unique("c")}@hv.edu`, phoneNumber: q });
+
+    const kinds = (events: HistoryEvent[]) => events.map((e) => [e.kind, e.primaryContactId, e.contactIds]);
+    const shared = [
+      ["created", id1, [id1]],
+      ["linked", id1, [id2]],
+      ["linked", id1, [id3]],
+      ["erased", id1, [id1, id2]],
+      ["split", id1, [id1]],
+      ["split", id2, [id2, id3]],
+    ];
+    expect(kinds(await history(id1))).toEqual(shared);
+    const later = kinds(await history(id3));
+    expect(later.slice(0, shared.length)).toEqual(shared);
+    expect(later.slice(shared.length)).toEqual([["linked", id2, [expect.any(Number)]]]);
+  });
+
   it("never holds an email or a phone", async () => {
     const email = `${unique("pii")}@hv.edu`;
     const phoneNumber = newPhone();
