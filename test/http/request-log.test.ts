@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { redact } from "../../src/http/request-log";
-import { call, callWith, d1Sessions, postIdentify, unique } from "../helpers";
+import { call, callAsAdmin, callWith, d1Sessions, postIdentify, unique } from "../helpers";
 import { ROTATED_TOKEN, TEST_LOG_HASH_KEY, TEST_TOKEN } from "../tokens";
 
 type LogLine = Record<string, unknown> & { requestId: string };
@@ -145,6 +145,29 @@ describe("the request log", () => {
     expect(line).not.toHaveProperty("phoneHash");
     expect(JSON.stringify(line)).not.toContain(email);
     expect(JSON.stringify(line)).not.toContain("7200000001");
+  });
+
+  it("logs the admin routes under their patterns, never the contact id, with their storage work", async () => {
+    const email = `${unique("adminlog")}@x.io`;
+    const created = await postIdentify({ email });
+    const { primaryContactId } = await created.json<{ primaryContactId: number }>();
+    const id = String(primaryContactId);
+    const byId = await callAsAdmin(`/contacts/${id}`);
+    expect(lineOf(byId)).toMatchObject({ route: "/contacts/:id", status: 200, d1RoundTrips: 1, objectCalls: 0 });
+    const history = await callAsAdmin(`/contacts/${id}/history`);
+    expect(lineOf(history)).toMatchObject({ route: "/contacts/:id/history", status: 200, objectCalls: 0 });
+    const forbidden = await call(`/contacts/${id}`);
+    expect(lineOf(forbidden)).toMatchObject({
+      route: "/contacts/:id",
+      status: 403,
+      outcome: "forbidden",
+      detail: "caller_token_on_admin_route",
+    });
+    const erased = await callAsAdmin("/erase", { method: "POST", body: JSON.stringify({ email }) });
+    expect(lineOf(erased)).toMatchObject({ route: "/erase", status: 200, objectCalls: 1 });
+    for (const res of [byId, history, forbidden, erased]) {
+      expect(JSON.stringify(lineOf(res))).not.toMatch(new RegExp(`/${id}\\b|${email}`));
+    }
   });
 
   it("logs refusals under their route, with why, and never the raw path", async () => {
