@@ -21,6 +21,14 @@ const onlyAllow = (allow: string) => () => {
   });
 };
 
+/** A route handler that answers only admin tokens: others get 403 before it runs. */
+const adminOnly =
+  (handler: (request: IRequest, env: Env) => Promise<Response>) =>
+  (request: IRequest, env: Env): Promise<Response> => {
+    requireAdmin(request);
+    return handler(request, env);
+  };
+
 /** The paths served, as the request log names them (anything else is logged as "*"). */
 const ROUTES = ["/identify", "/lookup", "/erase", "/contacts/:id", "/contacts/:id/history", "/health", "/openapi.json"];
 /**
@@ -43,16 +51,12 @@ router
   .all("/identify", onlyAllow("POST"))
   .post("/lookup", (request, env) => lookup(request, env))
   .all("/lookup", onlyAllow("POST"))
-  .get<IRequest, [Env, ExecutionContext]>("/contacts/:id", requireAdmin, (request, env) => getContact(request, env))
-  .delete<IRequest, [Env, ExecutionContext]>("/contacts/:id", requireAdmin, (request, env) =>
-    deleteContact(request, env),
-  )
+  .get("/contacts/:id", adminOnly(getContact))
+  .delete("/contacts/:id", adminOnly(deleteContact))
   .all("/contacts/:id", onlyAllow("GET, DELETE"))
-  .post<IRequest, [Env, ExecutionContext]>("/erase", requireAdmin, (request, env) => erase(request, env))
+  .post("/erase", adminOnly(erase))
   .all("/erase", onlyAllow("POST"))
-  .get<IRequest, [Env, ExecutionContext]>("/contacts/:id/history", requireAdmin, (request, env) =>
-    getHistory(request, env),
-  )
+  .get("/contacts/:id/history", adminOnly(getHistory))
   .all("/contacts/:id/history", onlyAllow("GET"))
   .get("/health", health)
   .head("/health", health)

@@ -1,4 +1,3 @@
-import type { IRequest } from "itty-router";
 import { HttpError } from "../errors";
 import { commaSeparated, hex } from "../text";
 import { requestFacts, routedPath } from "./request-facts";
@@ -93,12 +92,12 @@ export function requireToken(publicPaths: readonly string[]) {
 }
 
 /**
- * Route hook of the operator routes (contacts by id, erasure, history): a caller's token
+ * The check of the operator routes (contacts by id, erasure, history): a caller's token
  * authenticates, but does not reach them.
  * @throws HttpError 403 `forbidden`.
  */
-export function requireAdmin(request: IRequest): undefined {
-  if (requestFacts(request).scope === "admin") return undefined;
+export function requireAdmin(request: Request): void {
+  if (requestFacts(request).scope === "admin") return;
   requestFacts(request).detail = "caller_token_on_admin_route";
   throw new HttpError(403, "forbidden", "This route needs an admin token (ADMIN_TOKENS).");
 }
