@@ -21,9 +21,18 @@ export class HttpError extends Error {
 /** The `code` of the 500 answered for anything that is not an HttpError. */
 export const INTERNAL_ERROR = "internal_error";
 
-/** Storage or coordination failed after retries: the caller should try again shortly. */
+/** The spread of a 503's `Retry-After`, in whole seconds. */
+export const RETRY_AFTER_SECONDS = { min: 1, max: 3 } as const;
+
+/**
+ * Storage or coordination failed after retries, or an object is too busy: the caller
+ * should try again shortly. `Retry-After` is jittered, so that callers refused together
+ * do not all come back in the same second.
+ */
 export function serviceUnavailable(message: string): HttpError {
-  return new HttpError(503, "service_unavailable", message, { headers: { "Retry-After": "1" } });
+  const { min, max } = RETRY_AFTER_SECONDS;
+  const seconds = min + Math.floor(Math.random() * (max - min + 1));
+  return new HttpError(503, "service_unavailable", message, { headers: { "Retry-After": String(seconds) } });
 }
 
 /** The contact, or the values, asked about are not (or no longer) stored. */

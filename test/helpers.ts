@@ -4,6 +4,7 @@ import { expect } from "vitest";
 import { INVARIANT_VIOLATIONS_SQL, type InvariantViolation } from "../src/db/invariants";
 import type { Contact } from "../src/db/schema";
 import type { IdentifyResponse } from "../src/domain/contact";
+import { newContactObjects, ownerKey } from "../src/durable/routing";
 import worker from "../src/index";
 import { ADMIN_TOKEN, TEST_TOKEN } from "./tokens";
 
@@ -145,3 +146,15 @@ export const NO_OBJECTS = {
     throw new Error("this route must not call an object");
   },
 } as unknown as Env["RECONCILER"];
+
+/** `count` new emails (`<tag>-<n>@x.io`) that all queue in the same warm object. */
+export function emailsOfOneObject(count: number, tag = unique("warm")): string[] {
+  const objects = newContactObjects(env);
+  const target = ownerKey([], { email: `${tag}-0@x.io` }, objects);
+  const emails: string[] = [];
+  for (let i = 0; emails.length < count; i++) {
+    const email = `${tag}-${i}@x.io`;
+    if (ownerKey([], { email }, objects) === target) emails.push(email);
+  }
+  return emails;
+}

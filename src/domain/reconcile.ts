@@ -104,3 +104,27 @@ export function buildIdentifyResponse(rows: readonly ContactRow[]): IdentifyResp
       .sort((a, b) => a - b),
   };
 }
+
+/**
+ * The touched clusters as they will be once `plan` is committed: the primary promoted,
+ * the absorbed clusters re-pointed to it, and the insert added as `inserted` says (an
+ * id and a creation time the database has not given yet, younger than every row).
+ * Lets an object plan the next queued request before this one is written.
+ */
+export function applyPlan(
+  rows: readonly ContactRow[],
+  plan: ReconciliationPlan,
+  inserted: Pick<ContactRow, "id" | "createdAt">,
+): ContactRow[] {
+  const { primaryId } = plan;
+  const absorbed = new Set(plan.absorb);
+  const after = rows.map((row): ContactRow => {
+    if (row.id === primaryId) return plan.promote ? { ...row, linkPrecedence: "primary", linkedId: null } : row;
+    if (primaryId !== null && absorbed.has(rootOf(row))) {
+      return { ...row, linkPrecedence: "secondary", linkedId: primaryId };
+    }
+    return row;
+  });
+  if (plan.insert) after.push({ ...plan.insert, ...inserted });
+  return after;
+}

@@ -3,11 +3,11 @@ import { addUsage, type D1Usage, meteredD1, noUsage } from "../db/metered";
 import { database } from "../db/queries";
 import { PrimaryD1 } from "../db/sessions";
 import type { IdentifyResponse } from "../domain/contact";
-import { type ErasureTarget, namesAnything } from "../domain/erasure";
-import { serviceUnavailable } from "../errors";
-import { MAX_HOPS, ObjectStorageError } from "./identify";
+import { type ErasureTarget, namesAnything, type StoredContact } from "../domain/erasure";
+import { tooBusy, unavailable } from "./identify";
 import { reconcilerStub } from "./placement";
-import { withRetries } from "./retry";
+import type { EraseResult } from "./reconciler";
+import { backoff, isTransient, newBudget, spendRetry, withRetries } from "./retry";
 import { erasureOwnerKey, newContactObjects } from "./routing";
 
 export type Erased = {
@@ -22,38 +22,58 @@ export type Erased = {
 /**
  * Erases a cluster or values. Reads the scope once to find the ClusterReconciler that owns
  * it, and has that object erase (re-reading, planning and committing one guarded batch in
- * its queue), following ownership if a merge moved it meanwhile.
- * @throws HttpError 503 when storage or coordination still fails after retries.
+ * its queue), following ownership if a merge moved it meanwhile. Retries come out of one
+ * budget per request, as for `/identify` (retry.ts).
+ * @throws HttpError 503 when storage or coordination still fails within the budget.
  */
 export async function eraseContacts(env: Env, target: ErasureTarget, requestId: string): Promise<Erased> {
   let d1 = noUsage();
   let objectCalls = 0;
+  const budget = newBudget();
+  // On the primary: a lagging replica could miss what a request just stored, and answer 404.
+  const primary = new PrimaryD1(env.DB);
+  let rows: StoredContact[];
   try {
-    // On the primary: a lagging replica could miss what a request just stored, and answer 404.
-    const primary = new PrimaryD1(env.DB);
-    const { rows } = await withRetries(() => readErasureScope(database(meteredD1(primary.client(), d1)), target));
-    if (!namesAnything(rows, target)) return { result: undefined, d1, objectCalls, bookmark: primary.bookmark() };
-    let key = erasureOwnerKey(rows, target, newContactObjects(env));
-    for (let hop = 0; hop < MAX_HOPS; hop++) {
-      const owner = key;
-      objectCalls += 1;
-      const result = await withRetries(async () => {
-        const answer = await reconcilerStub(env, owner).erase(owner, target, requestId);
-        d1 = addUsage(d1, answer.d1);
-        if (answer.kind === "failed") throw new ObjectStorageError(answer.message, answer.transient);
-        return answer;
-      });
-      if (result.kind === "done") {
-        const { erasedContactIds, clusters, bookmark } = result;
+    ({ rows } = await withRetries(() => readErasureScope(database(meteredD1(primary.client(), d1)), target), budget));
+  } catch (err) {
+    throw unavailable(String(err), "erasure failed");
+  }
+  if (!namesAnything(rows, target)) return { result: undefined, d1, objectCalls, bookmark: primary.bookmark() };
+  let key = erasureOwnerKey(rows, target, newContactObjects(env));
+  for (let retry = 1; ; retry++) {
+    objectCalls += 1;
+    let answer: EraseResult;
+    try {
+      answer = await reconcilerStub(env, key).erase({ key, target, requestId, budget });
+    } catch (err) {
+      if (isTransient(err) && spendRetry(budget)) {
+        await backoff(budget, retry);
+        continue;
+      }
+      throw unavailable(String(err), "erasure failed");
+    }
+    d1 = addUsage(d1, answer.d1);
+    budget.retriesLeft -= answer.retriesSpent;
+    switch (answer.kind) {
+      case "done": {
+        const { erasedContactIds, clusters, bookmark } = answer;
         return { result: { erasedContactIds, clusters }, d1, objectCalls, bookmark };
       }
-      if (result.kind === "not_found") return { result: undefined, d1, objectCalls, bookmark: primary.bookmark() };
-      if (result.kind === "contended") break;
-      key = result.ownerKey;
+      case "not_found":
+        return { result: undefined, d1, objectCalls, bookmark: primary.bookmark() };
+      case "reroute":
+        if (!spendRetry(budget)) throw tooBusy();
+        key = answer.ownerKey;
+        continue;
+      case "failed":
+        if (answer.transient && spendRetry(budget)) {
+          await backoff(budget, retry);
+          continue;
+        }
+        throw unavailable(answer.message, "erasure failed");
+      case "contended":
+      case "busy":
+        throw tooBusy();
     }
-  } catch (err) {
-    console.error(JSON.stringify({ level: "error", message: "erasure failed", error: String(err) }));
-    throw serviceUnavailable("Storage is unavailable right now; retry shortly.");
   }
-  throw serviceUnavailable("The contact is being changed by many requests at once; retry shortly.");
 }

@@ -1,26 +1,13 @@
 import { addUsage, type D1Usage, meteredD1, noUsage } from "../db/metered";
 import { database, readTouchedClusters } from "../db/queries";
 import { laterBookmark, readSession } from "../db/sessions";
-import type { Identifiers, IdentifyResponse } from "../domain/contact";
+import type { ContactRow, Identifiers, IdentifyResponse } from "../domain/contact";
 import { buildIdentifyResponse, isReadOnly, type Outcome, planReconciliation } from "../domain/reconcile";
-import { serviceUnavailable } from "../errors";
+import { type HttpError, serviceUnavailable } from "../errors";
 import { reconcilerStub } from "./placement";
-import { withRetries } from "./retry";
+import type { ReconcileResult } from "./reconciler";
+import { backoff, isTransient, newBudget, spendRetry, withRetries } from "./retry";
 import { newContactObjects, ownerKey } from "./routing";
-
-/** A storage failure the object reported as its result, raised again in this Worker. */
-export class ObjectStorageError extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-  ) {
-    super(message);
-    this.name = "ObjectStorageError";
-  }
-}
-
-/** Objects a request may be handed on to as clusters merge under it, before a 503. */
-export const MAX_HOPS = 8;
 
 export type Identified = {
   outcome: Outcome;
@@ -37,6 +24,20 @@ export type Identified = {
 };
 
 /**
+ * Logs what failed (never the caller's email or phone) and gives the 503 to answer.
+ * src/db has already replaced drizzle's wrapper (which quotes the caller's email and
+ * phone) with D1's own error, so the message is safe to log.
+ */
+export function unavailable(error: string, message = "storage or coordination failed"): HttpError {
+  console.error(JSON.stringify({ level: "error", message, error }));
+  return serviceUnavailable("Storage is unavailable right now; retry shortly.");
+}
+
+/** The 503 of a request that ran out of its budget on a busy cluster, or found its object's queue full. */
+export const tooBusy = () =>
+  serviceUnavailable("The contact is being changed by many requests at once; retry shortly.");
+
+/**
  * Identifies a caller's contact. Reads the touched clusters once; a request that
  * changes nothing is answered from that read, anything else goes to the
  * ClusterReconciler owning the cluster, following it as merges move ownership.
@@ -44,7 +45,10 @@ export type Identified = {
  * new as `bookmark` (from an earlier answer). The objects write on the primary, and
  * the guard of each write re-checks there what a possibly stale read planned.
  * `requestId` goes with the events the write records.
- * @throws HttpError 503 when storage or coordination still fails after retries.
+ * This is the one layer that retries: every retry, re-plan and hand-off of the request,
+ * here or in the objects, comes out of one budget (REQUEST_BUDGET in retry.ts).
+ * @throws HttpError 503 when storage or coordination still fails within the budget,
+ *   or the object is too busy (then nothing was written).
  */
 export async function identifyContact(
   env: Env,
@@ -54,32 +58,39 @@ export async function identifyContact(
 ): Promise<Identified> {
   let d1 = noUsage();
   let objectCalls = 0;
+  const budget = newBudget();
+  const session = readSession(env.DB, bookmark);
+  let rows: ContactRow[];
   try {
-    const session = readSession(env.DB, bookmark);
-    let rows = await withRetries(() => readTouchedClusters(database(meteredD1(session, d1)), who));
-    const plan = planReconciliation(rows, who);
-    if (isReadOnly(plan)) {
-      return {
-        outcome: plan.outcome,
-        response: buildIdentifyResponse(rows),
-        d1,
-        objectCalls,
-        bookmark: session.getBookmark(),
-      };
-    }
+    rows = await withRetries(() => readTouchedClusters(database(meteredD1(session, d1)), who), budget);
+  } catch (err) {
+    throw unavailable(String(err));
+  }
+  const plan = planReconciliation(rows, who);
+  if (isReadOnly(plan)) {
+    const response = buildIdentifyResponse(rows);
+    return { outcome: plan.outcome, response, d1, objectCalls, bookmark: session.getBookmark() };
+  }
 
-    let key = ownerKey(rows, who, newContactObjects(env));
-    for (let hop = 0; hop < MAX_HOPS; hop++) {
-      const owner = key;
-      const snapshot = rows;
-      objectCalls += 1;
-      const result = await withRetries(async () => {
-        const answer = await reconcilerStub(env, owner).reconcile(owner, who, snapshot, requestId);
-        d1 = addUsage(d1, answer.d1);
-        if (answer.kind === "failed") throw new ObjectStorageError(answer.message, answer.transient);
-        return answer;
-      });
-      if (result.kind === "done") {
+  let key = ownerKey(rows, who, newContactObjects(env));
+  for (let retry = 1; ; retry++) {
+    objectCalls += 1;
+    let result: ReconcileResult;
+    try {
+      result = await reconcilerStub(env, key).reconcile({ key, who, rows, requestId, budget });
+    } catch (err) {
+      // The call itself failed (the object was reset, the network lost it): nothing ran,
+      // or a guarded batch that a replay finds done.
+      if (isTransient(err) && spendRetry(budget)) {
+        await backoff(budget, retry);
+        continue;
+      }
+      throw unavailable(String(err));
+    }
+    d1 = addUsage(d1, result.d1);
+    budget.retriesLeft -= result.retriesSpent;
+    switch (result.kind) {
+      case "done":
         return {
           outcome: result.outcome,
           response: result.response,
@@ -87,16 +98,20 @@ export async function identifyContact(
           objectCalls,
           bookmark: laterBookmark(session.getBookmark(), result.bookmark),
         };
-      }
-      if (result.kind === "contended") break;
-      key = result.ownerKey;
-      rows = result.rows;
+      case "reroute":
+        if (!spendRetry(budget)) throw tooBusy();
+        key = result.ownerKey;
+        rows = result.rows;
+        continue;
+      case "failed":
+        if (result.transient && spendRetry(budget)) {
+          await backoff(budget, retry);
+          continue;
+        }
+        throw unavailable(result.message);
+      case "contended":
+      case "busy":
+        throw tooBusy();
     }
-  } catch (err) {
-    // src/db has already replaced drizzle's wrapper (which quotes the caller's email and
-    // phone) with D1's own error, so the message is safe to log.
-    console.error(JSON.stringify({ level: "error", message: "storage or coordination failed", error: String(err) }));
-    throw serviceUnavailable("Storage is unavailable right now; retry shortly.");
   }
-  throw serviceUnavailable("The contact is being changed by many requests at once; retry shortly.");
 }

@@ -1,211 +1,463 @@
 import { DurableObject } from "cloudflare:workers";
 import { commitErasure, erasureStamp, readErasureScope } from "../db/erasure";
 import { type D1Usage, meteredD1, noUsage } from "../db/metered";
-import { ClusterChangedError, commitPlan, database, planStamp, readTouchedClusters } from "../db/queries";
-import { laterBookmark, PrimaryD1 } from "../db/sessions";
+import {
+  ClusterChangedError,
+  commitCost,
+  commitPlans,
+  type Database,
+  database,
+  type PlannedCommit,
+  planStamp,
+  readTouchedClusters,
+} from "../db/queries";
+import { PrimaryD1 } from "../db/sessions";
 import type { ContactRow, Identifiers, IdentifyResponse } from "../domain/contact";
 import { type ErasureTarget, namesAnything, planErasure } from "../domain/erasure";
-import { buildIdentifyResponse, isReadOnly, type Outcome, planReconciliation } from "../domain/reconcile";
-import { isTransient, withRetries } from "./retry";
+import {
+  applyPlan,
+  buildIdentifyResponse,
+  isReadOnly,
+  type Outcome,
+  planReconciliation,
+  type ReconciliationPlan,
+  rootOf,
+} from "../domain/reconcile";
+import { type Budget, isOverloaded, isTransient, spendRetry } from "./retry";
 import { erasureOwnerKey, newContactObjects, ownerKey } from "./routing";
-import { SerialQueue } from "./serial-queue";
+import { type Refusal, WriteQueue } from "./write-queue";
 
-/** Plans re-made in one object after a guard abort before the caller gets a 503. */
-export const MAX_ATTEMPTS = 8;
+/**
+ * Bounds of one group commit. D1 caps a statement at 100 bound parameters (each of ours
+ * binds a handful, however many share a batch) and, on the free plan, an invocation at
+ * 50 queries; a batch's SQL is kept well under D1's 100 KB statement size.
+ */
+export const GROUP_LIMITS = { statements: 50, bytes: 64 * 1024 } as const;
 
-export type ReconcileResult = { d1: D1Usage } & (
+/** Clusters read back by recent commits that queued calls may plan on. */
+const REMEMBERED_CLUSTERS = 64;
+
+/** One request for the object: who, the rows the caller read, the owner key it routed by. */
+export type ReconcileCall = {
+  /** `ownerKey(rows, who)`: the name of the object called. */
+  key: string;
+  who: Identifiers;
+  /** The touched clusters as the caller read them. */
+  rows: ContactRow[];
+  /** The request log's id, recorded with the events the commit writes. */
+  requestId: string;
+  /** What is left of the request's retry budget (see retry.ts). */
+  budget: Budget;
+};
+
+export type ReconcileResult = {
+  d1: D1Usage;
+  /** Retries of the request's budget spent here (re-plans after a guard abort). */
+  retriesSpent: number;
+} /** `bookmark`: at or after this object's latest commit, which the answer may show. */ & (
   | { kind: "done"; outcome: Outcome; response: IdentifyResponse; bookmark: string | null }
   /** The clusters now belong to another object: ask it, with the rows read here. */
   | { kind: "reroute"; ownerKey: string; rows: ContactRow[] }
-  /** The clusters kept changing under every attempt. */
+  /** The clusters kept changing under every attempt the budget allowed. */
   | { kind: "contended" }
+  /** Refused before anything was written: the queue was full, or the call waited past its deadline. */
+  | { kind: "busy"; why: Refusal }
   /**
    * Storage failed. Returned, not thrown: an error thrown across the RPC boundary is
    * reported by the runtime as an uncaught exception of the object, stack and all.
    */
-  | { kind: "failed"; transient: boolean; message: string }
+  | { kind: "failed"; transient: boolean; overloaded: boolean; message: string }
 );
 
 /** What `erase()` answers; storage failures are returned, as for `reconcile()`. */
-export type EraseResult = { d1: D1Usage } & (
+export type EraseResult = { d1: D1Usage; retriesSpent: number } & (
   | { kind: "done"; erasedContactIds: number[]; clusters: IdentifyResponse[]; bookmark: string | null }
   /** Nothing stored holds the values, or no live contact has the id. */
   | { kind: "not_found" }
   | { kind: "reroute"; ownerKey: string }
   | { kind: "contended" }
-  | { kind: "failed"; transient: boolean; message: string }
+  | { kind: "busy"; why: Refusal }
+  | { kind: "failed"; transient: boolean; overloaded: boolean; message: string }
 );
 
+/** One erasure for the object (see erasureOwnerKey and planErasure). */
+export type EraseCall = { key: string; target: ErasureTarget; requestId: string; budget: Budget };
+
+/** A call in the object, with what it has cost so far. */
+type Queued = ReconcileCall & { commitsAtArrival: number; d1: D1Usage; retriesSpent: number };
+
+/** What waits in an object's queue: reconciliations, grouped when they can be, and erasures, alone. */
+type Job =
+  | { kind: "reconcile"; call: Queued }
+  | { kind: "erase"; call: EraseCall & { d1: D1Usage; retriesSpent: number } };
+type JobResult = { kind: "reconcile"; result: ReconcileResult } | { kind: "erase"; result: EraseResult };
+
+/** A queued call planned for the next group commit. */
+type Planned = { call: Queued; commit: PlannedCommit };
+
+function holds(row: ContactRow, who: Identifiers): boolean {
+  return (
+    (who.email !== undefined && row.email === who.email) ||
+    (who.phoneNumber !== undefined && row.phoneNumber === who.phoneNumber)
+  );
+}
+
 /**
- * The rows to plan `who` on, given the caller's `rows` and `committed`, the clusters
- * as this object's latest commit read them back (one cluster: a commit merges all it
- * touches), or null when only a fresh read can tell.
- * - The caller saw rows, and that cluster holds all of them: it is the whole truth for
- *   this request as of that commit (no two clusters share an identifier).
- * - The caller saw nothing: that cluster is this request's only if it holds the email or
- *   the phone (the commit created the contact while the call waited). Otherwise the
+ * The rows to plan `who` on, from `rows` (what the caller read) and `recent` (clusters
+ * as commits of this object read them back, oldest first), or null when only a fresh
+ * read can tell. A commit merges all it touches, so each read back is one cluster.
+ * - The caller saw rows, and a recent cluster holds all of them: the newest such is the
+ *   whole truth for this request as of its commit (no two clusters share an identifier).
+ * - The caller saw nothing: a recent cluster is this request's only if it holds the email
+ *   or the phone (a commit created the contact while the call waited). Otherwise the
  *   caller's empty read stands: in a warm object shared by many new customers, the
  *   latest commit is usually another customer's, and must never answer this one.
  * Either way the guard of the write still checks what the plan relies on.
  */
-export function coveredBy(committed: ContactRow[], rows: ContactRow[], who: Identifiers): ContactRow[] | null {
-  if (rows.length === 0) {
-    const holds = committed.some(
-      (row) =>
-        (who.email !== undefined && row.email === who.email) ||
-        (who.phoneNumber !== undefined && row.phoneNumber === who.phoneNumber),
-    );
-    return holds ? committed : rows;
+export function coveredBy(recent: readonly ContactRow[][], rows: ContactRow[], who: Identifiers): ContactRow[] | null {
+  for (let i = recent.length - 1; i >= 0; i--) {
+    const cluster = recent[i] ?? [];
+    if (rows.length === 0) {
+      if (cluster.some((row) => holds(row, who))) return cluster;
+      continue;
+    }
+    const ids = new Set(cluster.map((row) => row.id));
+    if (rows.every((row) => ids.has(row.id))) return cluster;
   }
-  const ids = new Set(committed.map((row) => row.id));
-  return rows.every((row) => ids.has(row.id)) ? committed : null;
+  return rows.length === 0 ? rows : null;
 }
 
 /**
- * Serialises the writes of one cluster. Every write of the service goes through
- * `reconcile()` on the object named by `ownerKey()`; the data itself lives in D1.
+ * `view` as it will be once the plans already made for this group are committed:
+ * `pending` holds their touched clusters after their writes (complete clusters, keyed
+ * by id; rows not inserted yet have negative ids). Returns the rows, and whether any of
+ * them comes from `pending`.
+ */
+function withPending(view: ContactRow[], pending: Map<number, ContactRow>, who: Identifiers) {
+  if (pending.size === 0) return { rows: view, pending: false };
+  const byId = new Map<number, ContactRow>();
+  let touched = false;
+  for (const row of view) {
+    const planned = pending.get(row.id);
+    byId.set(row.id, planned ?? row);
+    touched ||= planned !== undefined;
+  }
+  for (const row of pending.values()) {
+    if (!byId.has(row.id) && holds(row, who)) {
+      byId.set(row.id, row);
+      touched = true;
+    }
+  }
+  if (!touched) return { rows: view, pending: false };
+  const roots = new Set([...byId.values()].map(rootOf));
+  for (const row of pending.values()) if (roots.has(rootOf(row))) byId.set(row.id, row);
+  return { rows: [...byId.values()], pending: true };
+}
+
+/** A plan that needs the id of a contact this group has not inserted yet must wait for it. */
+function needsPendingId(plan: ReconciliationPlan): boolean {
+  return (plan.primaryId ?? 0) < 0 || plan.absorb.some((root) => root < 0);
+}
+
+/**
+ * Serialises the writes of one cluster (or, for new customers, of a warm object shared
+ * by many). Every write of the service goes through `reconcile()` on the object named
+ * by `ownerKey()`; the data itself lives in D1. Calls that wait while a commit is under
+ * way are planned together, in order, and committed in one guarded batch.
  */
 export class ClusterReconciler extends DurableObject<Env> {
-  private readonly queue = new SerialQueue();
+  private readonly queue = new WriteQueue<Job, JobResult>(
+    (jobs) => this.runJobs(jobs),
+    ({ kind, call }, why): JobResult => {
+      const busy = { kind: "busy", why, d1: call.d1, retriesSpent: call.retriesSpent } as const;
+      return kind === "erase" ? { kind, result: busy } : { kind, result: busy };
+    },
+  );
   /** Bumped after each commit, so a call can tell whether one happened while it waited. */
   private commits = 0;
-  /** The clusters as the latest commit read them back, inside its transaction. */
-  private lastCommitted: ContactRow[] = [];
-  /** The D1 bookmark of that commit. */
-  private lastCommittedBookmark: string | null = null;
-
+  /** Clusters as this object's latest commits read them back, oldest first. */
+  private recent: ContactRow[][] = [];
   /**
-   * Reconciles `who` as the owner `key`. `rows` are the touched clusters as the
-   * caller read them, and `key` is `ownerKey(rows, who)`. `requestId` (the request
-   * log's) is recorded with the events the commit writes.
+   * Everything an object reads or writes is on D1's primary: its plans must see the
+   * latest commits, and its answers' bookmark must cover its own commits.
    */
-  async reconcile(key: string, who: Identifiers, rows: ContactRow[], requestId: string): Promise<ReconcileResult> {
-    const commitsAtArrival = this.commits;
-    const d1 = noUsage();
-    return this.queue.run(async (): Promise<ReconcileResult> => {
-      try {
-        return await this.reconcileNow(key, who, rows, requestId, commitsAtArrival, d1);
-      } catch (err) {
-        // src/db has already replaced drizzle's wrapper (which quotes the caller's
-        // email and phone) with D1's own error, so the message is safe to pass on.
-        return { kind: "failed", transient: isTransient(err), message: String(err), d1 };
-      }
-    });
-  }
+  private readonly primary = new PrimaryD1(this.env.DB);
 
-  private async reconcileNow(
-    key: string,
-    who: Identifiers,
-    rows: ContactRow[],
-    requestId: string,
-    commitsAtArrival: number,
-    d1: D1Usage,
-  ): Promise<ReconcileResult> {
-    // Everything an object reads or writes is on the primary: its plans must see the
-    // latest commits, and its answer's bookmark must cover its own commit.
-    const primary = new PrimaryD1(this.env.DB);
-    const db = database(meteredD1(primary.client(), d1));
-    const reread = () => withRetries(() => readTouchedClusters(db, who));
-
-    let current = rows;
-    if (this.commits !== commitsAtArrival) {
-      // A commit made here while this call waited is newer than the caller's read.
-      current = coveredBy(this.lastCommitted, rows, who) ?? (await reread());
-    }
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const plan = planReconciliation(current, who);
-      if (isReadOnly(plan)) {
-        return {
-          kind: "done",
-          outcome: plan.outcome,
-          response: buildIdentifyResponse(current),
-          d1,
-          // It may show this object's latest commit's rows: cover that commit too.
-          bookmark: laterBookmark(primary.bookmark(), this.lastCommittedBookmark),
-        };
-      }
-      // The caller routed by its own rows: only other rows can name another owner.
-      const owner = current === rows ? key : ownerKey(current, who, newContactObjects(this.env));
-      if (owner !== key) return { kind: "reroute", ownerKey: owner, rows: current, d1 };
-      try {
-        const stamp = planStamp(current, who, plan.primaryId);
-        const committed = await withRetries(() => commitPlan(db, who, stamp, plan, requestId));
-        this.commits++;
-        this.lastCommitted = committed;
-        this.lastCommittedBookmark = primary.bookmark();
-        return {
-          kind: "done",
-          outcome: plan.outcome,
-          response: buildIdentifyResponse(committed),
-          d1,
-          bookmark: this.lastCommittedBookmark,
-        };
-      } catch (err) {
-        if (!(err instanceof ClusterChangedError)) throw err;
-        // Another object changed what the plan relied on between our read and our write.
-        current = await reread();
-      }
-    }
-    return { kind: "contended", d1 };
+  /** Reconciles `call.who` as the owner `call.key` (see ReconcileCall). */
+  async reconcile(call: ReconcileCall): Promise<ReconcileResult> {
+    const queued: Queued = { ...call, commitsAtArrival: this.commits, d1: noUsage(), retriesSpent: 0 };
+    const answer = await this.queue.run({ kind: "reconcile", call: queued }, call.budget.deadline);
+    return answer.kind === "reconcile" ? answer.result : { kind: "contended", d1: queued.d1, retriesSpent: 0 };
   }
 
   /**
-   * Erases `target` as the owner `key` (see erasureOwnerKey), queued with this object's
-   * reconciliations: reads the whole scope, plans with planErasure, commits one guarded
-   * batch; re-reads and re-plans when another object changed the scope meanwhile.
+   * Erases `call.target` as the owner `call.key` (see erasureOwnerKey), queued with this
+   * object's reconciliations: reads the whole scope, plans with planErasure, commits one
+   * guarded batch; re-reads and re-plans when another object changed the scope meanwhile.
    */
-  async erase(key: string, target: ErasureTarget, requestId: string): Promise<EraseResult> {
-    const d1 = noUsage();
-    return this.queue.run(async (): Promise<EraseResult> => {
-      try {
-        return await this.eraseNow(key, target, requestId, d1);
-      } catch (err) {
-        return { kind: "failed", transient: isTransient(err), message: String(err), d1 };
-      }
-    });
+  async erase(call: EraseCall): Promise<EraseResult> {
+    const job = { kind: "erase", call: { ...call, d1: noUsage(), retriesSpent: 0 } } as const;
+    const answer = await this.queue.run(job, call.budget.deadline);
+    return answer.kind === "erase" ? answer.result : { kind: "contended", d1: job.call.d1, retriesSpent: 0 };
   }
 
-  private async eraseNow(key: string, target: ErasureTarget, requestId: string, d1: D1Usage): Promise<EraseResult> {
-    // On the primary, as every read and write of an object (see reconcileNow).
-    const primary = new PrimaryD1(this.env.DB);
-    const db = database(meteredD1(primary.client(), d1));
-    let uncertain = false;
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const { rows, bridges } = await withRetries(() => readErasureScope(db, target));
-      if (!namesAnything(rows, target)) {
-        // A commit whose confirmation was lost may have erased it already: say so (503), not 404.
-        if (uncertain) return { kind: "failed", transient: false, message: "erasure confirmation lost", d1 };
-        return { kind: "not_found", d1 };
+  /** A group of reconciliations, up to the first erasure; or that erasure alone. */
+  private async runJobs(jobs: Job[]): Promise<JobResult[]> {
+    const [first] = jobs;
+    if (first?.kind === "erase") return [{ kind: "erase", result: await this.eraseNow(first.call) }];
+    const calls: Queued[] = [];
+    for (const job of jobs) {
+      if (job.kind === "erase") break;
+      calls.push(job.call);
+    }
+    const results = await this.reconcileGroup(calls);
+    return results.map((result) => ({ kind: "reconcile", result }));
+  }
+
+  private async eraseNow(call: EraseCall & { d1: D1Usage; retriesSpent: number }): Promise<EraseResult> {
+    const db = database(meteredD1(this.primary.client(), call.d1));
+    const { target } = call;
+    const failure = (err: unknown, transient = isTransient(err)): EraseResult => ({
+      kind: "failed",
+      transient,
+      overloaded: isOverloaded(err),
+      message: String(err),
+      d1: call.d1,
+      retriesSpent: call.retriesSpent,
+    });
+    for (;;) {
+      let scope: Awaited<ReturnType<typeof readErasureScope>>;
+      try {
+        scope = await readErasureScope(db, target);
+      } catch (err) {
+        return failure(err);
       }
+      const { rows, bridges } = scope;
+      if (!namesAnything(rows, target)) return { kind: "not_found", d1: call.d1, retriesSpent: call.retriesSpent };
       const owner = erasureOwnerKey(rows, target, newContactObjects(this.env));
-      if (owner !== key) return { kind: "reroute", ownerKey: owner, d1 };
+      if (owner !== call.key) {
+        return { kind: "reroute", ownerKey: owner, d1: call.d1, retriesSpent: call.retriesSpent };
+      }
       const plan = planErasure(rows, bridges, target);
       try {
-        await withRetries(async () => {
-          try {
-            await commitErasure(db, target, erasureStamp(rows, bridges), plan, requestId);
-          } catch (err) {
-            // Anything but the guard may have failed after the commit (a lost confirmation).
-            if (!(err instanceof ClusterChangedError)) uncertain = true;
-            throw err;
-          }
-        });
+        await commitErasure(db, target, erasureStamp(rows, bridges), plan, call.requestId);
       } catch (err) {
-        if (!(err instanceof ClusterChangedError)) throw err;
+        if (!(err instanceof ClusterChangedError)) {
+          // Anything but the guard may have failed after the commit (a lost confirmation):
+          // if nothing is left to erase, the answer is unknown, and a retry would say 404.
+          const erased = await readErasureScope(db, target).then(
+            (after) => !namesAnything(after.rows, target),
+            () => false,
+          );
+          return erased ? failure(new Error("erasure confirmation lost"), false) : failure(err);
+        }
+        if (!spendRetry(call.budget)) return { kind: "contended", d1: call.d1, retriesSpent: call.retriesSpent };
+        call.retriesSpent += 1;
         continue;
       }
-      // The rows of the last commit no longer stand for anything a queued call may plan on.
-      this.commits++;
-      this.lastCommitted = [];
-      this.lastCommittedBookmark = primary.bookmark();
+      // The rows of earlier commits no longer stand for anything a queued call may plan on.
+      this.commits += 1;
+      this.recent = [];
       return {
         kind: "done",
         erasedContactIds: plan.deleted,
         clusters: plan.clusters.map((cluster) => buildIdentifyResponse(cluster)),
-        d1,
-        bookmark: this.lastCommittedBookmark,
+        bookmark: this.primary.bookmark(),
+        d1: call.d1,
+        retriesSpent: call.retriesSpent,
       };
     }
-    return { kind: "contended", d1 };
   }
+
+  private db(call: Queued): Database {
+    return database(meteredD1(this.primary.client(), call.d1));
+  }
+
+  private remember(clusters: ContactRow[][]): void {
+    this.commits += 1;
+    this.recent = [...this.recent, ...clusters].slice(-REMEMBERED_CLUSTERS);
+  }
+
+  /** The freshest rows to plan `call` on: the caller's, or a recent commit's, or a fresh read. */
+  private async currentRows(call: Queued): Promise<ContactRow[]> {
+    if (this.commits === call.commitsAtArrival) return call.rows;
+    return coveredBy(this.recent, call.rows, call.who) ?? (await readTouchedClusters(this.db(call), call.who));
+  }
+
+  /**
+   * Plans the waiting calls in order, each on the rows as the plans before it leave them,
+   * and commits the writes in one batch. Stops at the first call that depends on a row
+   * not written yet in a way the batch cannot express (an id it has not got, an answer
+   * to read); that call and the ones after it wait for the next group. Never throws.
+   */
+  private async reconcileGroup(calls: Queued[]): Promise<ReconcileResult[]> {
+    const answers: ReconcileResult[] = [];
+    const planned: Planned[] = [];
+    const pending = new Map<number, ContactRow>();
+    const size = { statements: 0, bytes: 0 };
+    for (const call of calls) {
+      let view: ContactRow[];
+      try {
+        view = await this.currentRows(call);
+      } catch (err) {
+        if (planned.length > 0) break; // answered after the batch, in order
+        answers.push(failed(call, err));
+        continue;
+      }
+      const next = withPending(view, pending, call.who);
+      const plan = planReconciliation(next.rows, call.who);
+      const owner = next.rows === call.rows ? call.key : ownerKey(next.rows, call.who, newContactObjects(this.env));
+      if (next.pending && (isReadOnly(plan) || owner !== call.key || needsPendingId(plan))) break;
+      if (isReadOnly(plan)) {
+        if (planned.length > 0) break;
+        answers.push(this.done(call, plan.outcome, next.rows));
+        continue;
+      }
+      if (owner !== call.key) {
+        if (planned.length > 0) break;
+        answers.push({
+          kind: "reroute",
+          ownerKey: owner,
+          rows: next.rows,
+          d1: call.d1,
+          retriesSpent: call.retriesSpent,
+        });
+        continue;
+      }
+      const stamp = planStamp(next.rows, call.who, plan.primaryId);
+      const commit = { who: call.who, stamp, plan, requestId: call.requestId };
+      const cost = commitCost(commit);
+      if (
+        planned.length > 0 &&
+        (size.statements + cost.statements > GROUP_LIMITS.statements || size.bytes + cost.bytes > GROUP_LIMITS.bytes)
+      ) {
+        break;
+      }
+      size.statements += cost.statements;
+      size.bytes += cost.bytes;
+      planned.push({ call, commit });
+      const inserted = { id: -planned.length, createdAt: `\uffff${String(planned.length).padStart(4, "0")}` };
+      for (const row of applyPlan(next.rows, plan, inserted)) pending.set(row.id, row);
+    }
+    if (planned.length === 0) return answers;
+    return [...answers, ...(await this.commitGroup(planned))];
+  }
+
+  /** Commits the planned calls in one batch; a guard abort falls back to one call at a time. */
+  private async commitGroup(planned: Planned[]): Promise<ReconcileResult[]> {
+    const batchUsage = noUsage();
+    try {
+      const committed = await commitPlans(
+        database(meteredD1(this.primary.client(), batchUsage)),
+        planned.map((p) => p.commit),
+      );
+      this.remember(committed.map((c) => c.rows));
+      return planned.map(({ call, commit }, i) => {
+        // One round trip for the group, counted for each of its calls, with their own statements.
+        call.d1.roundTrips += 1;
+        call.d1.statements += committed[i]?.statements ?? 0;
+        return this.done(call, commit.plan.outcome, committed[i]?.rows ?? []);
+      });
+    } catch (err) {
+      if (err instanceof ClusterChangedError) {
+        // Some plan of the group relied on something another object changed: each call
+        // on its own now, so that one conflict costs the others nothing but this batch.
+        // A group of one had nobody else to blame: that abort was its own first attempt.
+        const results: ReconcileResult[] = [];
+        for (const { call } of planned) results.push(await this.reconcileAlone(call, planned.length === 1));
+        return results;
+      }
+      const results: ReconcileResult[] = [];
+      for (const { call, commit } of planned) results.push(await this.confirm(call, commit.plan, err));
+      return results;
+    }
+  }
+
+  /**
+   * One call on its own: read, plan, commit, and after a guard abort read again and
+   * re-plan, as long as the request's budget lasts. `aborted`: its own plan has just
+   * been aborted, which counts as an attempt.
+   */
+  private async reconcileAlone(call: Queued, aborted: boolean): Promise<ReconcileResult> {
+    if (aborted && !this.spend(call)) return { kind: "contended", d1: call.d1, retriesSpent: call.retriesSpent };
+    let rows: ContactRow[];
+    try {
+      rows = await readTouchedClusters(this.db(call), call.who);
+    } catch (err) {
+      return failed(call, err);
+    }
+    for (;;) {
+      const plan = planReconciliation(rows, call.who);
+      if (isReadOnly(plan)) return this.done(call, plan.outcome, rows);
+      const owner = ownerKey(rows, call.who, newContactObjects(this.env));
+      if (owner !== call.key) {
+        return { kind: "reroute", ownerKey: owner, rows, d1: call.d1, retriesSpent: call.retriesSpent };
+      }
+      const stamp = planStamp(rows, call.who, plan.primaryId);
+      const commit = { who: call.who, stamp, plan, requestId: call.requestId };
+      try {
+        const [committed] = await commitPlans(this.db(call), [commit]);
+        const after = committed?.rows ?? [];
+        this.remember([after]);
+        return this.done(call, plan.outcome, after);
+      } catch (err) {
+        if (!(err instanceof ClusterChangedError)) return this.confirm(call, plan, err);
+      }
+      // Another object changed what the plan relied on between our read and our write.
+      if (!this.spend(call)) return { kind: "contended", d1: call.d1, retriesSpent: call.retriesSpent };
+      try {
+        rows = await readTouchedClusters(this.db(call), call.who);
+      } catch (readErr) {
+        return failed(call, readErr);
+      }
+    }
+  }
+
+  /** The answer to `call` from `rows`, with a bookmark covering every commit made here. */
+  private done(call: Queued, outcome: Outcome, rows: ContactRow[]): ReconcileResult {
+    return {
+      kind: "done",
+      outcome,
+      response: buildIdentifyResponse(rows),
+      bookmark: this.primary.bookmark(),
+      d1: call.d1,
+      retriesSpent: call.retriesSpent,
+    };
+  }
+
+  /** Spends one retry of the call's request budget, and counts it for the Worker. */
+  private spend(call: Queued): boolean {
+    if (!spendRetry(call.budget)) return false;
+    call.retriesSpent += 1;
+    return true;
+  }
+
+  /**
+   * A commit failed with `err`, which may have happened after D1 committed it (a lost
+   * confirmation). A fresh read tells: if the request now changes nothing, it is answered
+   * from that read; otherwise it failed, and nothing of it was written (batches are atomic).
+   */
+  private async confirm(call: Queued, plan: ReconciliationPlan, err: unknown): Promise<ReconcileResult> {
+    if (isOverloaded(err)) return failed(call, err);
+    try {
+      const rows = await readTouchedClusters(this.db(call), call.who);
+      if (isReadOnly(planReconciliation(rows, call.who))) return this.done(call, plan.outcome, rows);
+    } catch {
+      // The read failed too: report the commit's own error.
+    }
+    return failed(call, err);
+  }
+}
+
+function failed(call: Queued, err: unknown): ReconcileResult {
+  return {
+    kind: "failed",
+    transient: isTransient(err),
+    overloaded: isOverloaded(err),
+    // src/db has already replaced drizzle's wrapper (which quotes the caller's email and
+    // phone) with D1's own error, so the message is safe to pass on and log.
+    message: String(err),
+    d1: call.d1,
+    retriesSpent: call.retriesSpent,
+  };
 }

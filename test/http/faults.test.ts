@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import type { ClusterReconciler } from "../../src/durable/reconciler";
-import { MAX_TRANSIENT_ATTEMPTS } from "../../src/durable/retry";
+import { REQUEST_BUDGET } from "../../src/durable/retry";
 import { countRows, d1Sessions, expectInvariants, identify, postIdentify, storedRows, unique } from "../helpers";
 
 // Faults are injected into what the Worker and the Durable Object share (the D1
@@ -11,6 +11,18 @@ import { countRows, d1Sessions, expectInvariants, identify, postIdentify, stored
 const transientD1 = () => new Error("D1_ERROR: Network connection lost.");
 const retryableObject = () =>
   Object.assign(new Error("Durable Object reset because its code was updated."), { retryable: true });
+
+/** Every attempt a request may make: the first, and each retry of its budget. */
+const ATTEMPTS = REQUEST_BUDGET.retries + 1;
+
+/** The next write batch commits, but its answer is lost on the way back. */
+function loseFirstBatchAnswer() {
+  const batch = d1Sessions.batch;
+  return vi.spyOn(d1Sessions, "batch").mockImplementationOnce(async function (this: D1DatabaseSession, statements) {
+    await batch.call(this, statements);
+    throw transientD1();
+  });
+}
 
 let errors: MockInstance<typeof console.error>;
 beforeEach(() => {
@@ -52,17 +64,30 @@ describe("transient faults are retried", () => {
     ]);
   });
 
-  it("a D1 write batch that commits but loses its answer: the replay writes nothing twice", async () => {
-    const batch = d1Sessions.batch;
-    vi.spyOn(d1Sessions, "batch").mockImplementationOnce(async function (this: D1DatabaseSession, statements) {
-      await batch.call(this, statements);
-      throw transientD1();
-    });
+  it("a D1 write batch that commits but loses its answer: answered 200 from a fresh read, not replayed", async () => {
+    const spy = loseFirstBatchAnswer();
     const email = `${unique("lostanswer")}@x.io`;
     const res = await identify({ email, phoneNumber: "8300000002" });
-    expect(res.emails).toEqual([email]);
-    expect(await storedRows("email = ?", email)).toHaveLength(1);
+    expect(res).toEqual({
+      primaryContactId: expect.any(Number),
+      emails: [email],
+      phoneNumbers: ["8300000002"],
+      secondaryContactIds: [],
+    });
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(await storedRows("email = ?", email)).toEqual([expect.objectContaining({ id: res.primaryContactId })]);
     await expectInvariants();
+  });
+
+  it("a lost answer to a link into a cluster: the fresh read shows it done, answered with the whole cluster", async () => {
+    const first = await identify({ email: `${unique("lostlink")}@x.io`, phoneNumber: "8300000012" });
+    loseFirstBatchAnswer();
+    const email = `${unique("lostlink2")}@x.io`;
+    const res = await identify({ email, phoneNumber: "8300000012" });
+    expect(res.primaryContactId).toBe(first.primaryContactId);
+    expect(res.emails).toEqual([...first.emails, email]);
+    expect(res.secondaryContactIds).toHaveLength(1);
+    expect(await storedRows("email = ?", email)).toHaveLength(1);
   });
 
   it("a Durable Object call that fails once with a retryable error: answered 200", async () => {
@@ -91,19 +116,22 @@ describe("faults that outlast the retries answer 503 with Retry-After and write 
     });
     const email = `${unique("readdown")}@x.io`;
     await expectUnavailable(await postIdentify({ email }));
-    expect(spy).toHaveBeenCalledTimes(MAX_TRANSIENT_ATTEMPTS);
+    expect(spy).toHaveBeenCalledTimes(ATTEMPTS);
     spy.mockRestore();
     expect(await countRows()).toBe(before);
   });
 
-  it("D1 write batches failing every time", async () => {
+  it("D1 write batches failing every time: the request's one budget is spent, then 503", async () => {
     const spy = vi.spyOn(d1Sessions, "batch").mockImplementation(async () => {
       throw transientD1();
     });
     const before = await countRows();
     const email = `${unique("writedown")}@x.io`;
+    const started = Date.now();
     await expectUnavailable(await postIdentify({ email, phoneNumber: "8300000003" }));
-    expect(spy.mock.calls.length).toBeGreaterThanOrEqual(MAX_TRANSIENT_ATTEMPTS);
+    // One layer retries: each attempt is one batch, however many layers the request crosses.
+    expect(spy).toHaveBeenCalledTimes(ATTEMPTS);
+    expect(Date.now() - started).toBeLessThan(REQUEST_BUDGET.ms + 1_000);
     spy.mockRestore();
     expect(await countRows()).toBe(before);
     expect(await storedRows("email = ?", email)).toEqual([]);
@@ -119,7 +147,7 @@ describe("faults that outlast the retries answer 503 with Retry-After and write 
     const before = await countRows();
     const email = `${unique("objdown")}@x.io`;
     await expectUnavailable(await postIdentify({ email }));
-    expect(spy).toHaveBeenCalledTimes(MAX_TRANSIENT_ATTEMPTS);
+    expect(spy).toHaveBeenCalledTimes(ATTEMPTS);
     spy.mockRestore();
     expect(await countRows()).toBe(before);
   });
@@ -140,6 +168,17 @@ describe("faults that outlast the retries answer 503 with Retry-After and write 
     });
     await expectUnavailable(await postIdentify({ email: `${unique("broken")}@x.io` }));
     expect(reads).toHaveBeenCalledTimes(1);
+  });
+
+  it("an overloaded D1 is not retried: 503 at once, nothing written", async () => {
+    const batch = vi.spyOn(d1Sessions, "batch").mockImplementation(async () => {
+      throw new Error("D1_ERROR: D1 DB is overloaded. Too many requests queued.");
+    });
+    const before = await countRows();
+    await expectUnavailable(await postIdentify({ email: `${unique("d1busy")}@x.io`, phoneNumber: "8300000004" }));
+    expect(batch).toHaveBeenCalledTimes(1);
+    batch.mockRestore();
+    expect(await countRows()).toBe(before);
   });
 
   it("and the service answers normally once storage is back", async () => {

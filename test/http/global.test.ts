@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { database, readTouchedClusters } from "../../src/db/queries";
 import type { IdentifyResponse } from "../../src/domain/contact";
 import { reconcilerLocationHint } from "../../src/durable/placement";
+import { newBudget } from "../../src/durable/retry";
 import { newContactObjects, ownerKey } from "../../src/durable/routing";
 import { call, callAsAdmin, callWith, countRows, d1Sessions, expectInvariants, storedRows, unique } from "../helpers";
 
@@ -201,7 +202,8 @@ describe("where reads and writes go", () => {
 
     const key = ownerKey(stale, who, newContactObjects(env));
     const batches = vi.spyOn(d1Sessions, "batch");
-    const result = await env.RECONCILER.getByName(key).reconcile(key, who, stale, "test-request");
+    const call = { key, who, rows: stale, requestId: "test-request", budget: newBudget() };
+    const result = await env.RECONCILER.getByName(key).reconcile(call);
     // Planned on the stale rows, it would store a second holder of the phone: the guard
     // aborts that batch, the object re-reads on the primary and merges instead.
     expect(batches).toHaveBeenCalledTimes(2);
