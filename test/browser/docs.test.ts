@@ -60,9 +60,11 @@ describe("/docs in a browser", () => {
     await operation.waitFor();
 
     await page.locator(".auth-wrapper button.authorize").click();
-    await page.getByLabel("auth-bearer-value").fill(TOKEN);
-    await page.getByRole("button", { name: "Apply credentials" }).click();
-    await page.getByRole("button", { name: "Close" }).click();
+    // The dialog lists the callers' scheme and the admins' scheme: fill the callers' one.
+    const callers = page.locator("form").filter({ hasText: "bearerAuth" });
+    await callers.getByLabel("auth-bearer-value").fill(TOKEN);
+    await callers.getByRole("button", { name: "Apply credentials" }).click();
+    await page.locator(".modal-ux-header button.close-modal").click();
 
     await operation.locator(".opblock-summary-control").click();
     await operation.locator("button.try-out__btn").click();
