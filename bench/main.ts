@@ -45,6 +45,7 @@ const USAGE = `usage: npm run bench -- [options]
   --sizes <list>        table sizes for --scale (default 10000,100000,1000000)
   --floors              also measure each operation of a request alone on a bare Worker
   --baseline <git-rev>  also run every cell on that revision's Worker, alternating, and report the ratio
+  --rounds <n>          with --baseline: alternate each cell this many times, summed (default 3)
   --latency             the latency model instead: near and far callers against a single-region server
   --delays <list>       its round trips, e.g. worker-primary.far=150,object-d1=2 (see bench/latency.ts)
   --state-dir <dir>     local D1 and Durable Object state, wiped at start (default ${DEFAULT_STATE_DIR})
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
       sizes: { type: "string", default: "10000,100000,1000000" },
       floors: { type: "boolean", default: false },
       baseline: { type: "string" },
+      rounds: { type: "string", default: "3" },
       latency: { type: "boolean", default: false },
       delays: { type: "string" },
       "state-dir": { type: "string", default: DEFAULT_STATE_DIR },
@@ -193,8 +195,10 @@ async function main(): Promise<void> {
       const label = `${checkout.revision} (${checkout.commit.slice(0, 7)})`;
       const options = { ...timing, workloads: workloads as WorkloadName[], concurrency };
       const names = [checkout.revision, "now"];
-      const [then = [], now = []] = await runAlternating([baseline, runtime], options, (cell, index) =>
-        console.log(`${(names[index] ?? "").padEnd(8)} ${cellLine(cell)}`),
+      const [then = [], now = []] = await runAlternating(
+        [baseline, runtime],
+        { ...options, rounds: numbers(values.rounds, "rounds")[0] ?? 3 },
+        (cell, index) => console.log(`${(names[index] ?? "").padEnd(8)} ${cellLine(cell)}`),
       );
       cells = now;
       section(`results, ${label}`, cellsTable(then));

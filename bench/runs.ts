@@ -2,7 +2,7 @@ import { type CpuSample, otherCores, ownCores, sampleCpu } from "./cpu";
 import { clusterEmail, clusterPhone, Dataset, progressBar } from "./dataset";
 import { type LoadResult, runLoad } from "./load";
 import { explainStatements, fullScans, type QueryPlan } from "./plans";
-import type { UsageByOutcome } from "./request-log";
+import { mergeUsage, type UsageByOutcome } from "./request-log";
 import { BENCH_TOKEN, type Runtime } from "./runtime";
 import { MergePool, type WorkloadName, Workloads } from "./workloads";
 
@@ -186,28 +186,82 @@ export async function runStandard(runtime: Runtime, options: StandardOptions): P
 
 /**
  * The standard run on several runtimes at once (e.g. another revision's Worker beside
- * this one): each cell runs on every runtime back to back, the order swapped from one
- * cell to the next, so that all of them see the same machine and the same load from
- * other processes. Returns each runtime's cells, in the order of `runtimes`.
+ * this one): each cell runs on every runtime back to back, `rounds` times, the order
+ * swapped from one turn to the next, so that all of them see the same machine and the
+ * same load from other processes. Returns each runtime's cells (rounds combined), in
+ * the order of `runtimes`.
  */
 export async function runAlternating(
   runtimes: readonly Runtime[],
-  options: StandardOptions,
+  options: StandardOptions & { rounds: number },
   onCell?: (cell: Cell, runtimeIndex: number) => void,
 ): Promise<Cell[][]> {
   const targets: Contender[] = [];
   for (const runtime of runtimes) targets.push(await contender(runtime, options.quiet));
   let turn = 0;
+  const combined: Cell[][] = targets.map(() => []);
   for (const workload of standardOrder(options.workloads)) {
     for (const concurrency of options.concurrency) {
-      const order = turn++ % 2 === 0 ? targets : [...targets].reverse();
-      for (const target of order) {
-        const cell = await measure(target, workload, concurrency, options);
-        onCell?.(cell, targets.indexOf(target));
+      const rounds: Cell[][] = targets.map(() => []);
+      for (let round = 0; round < options.rounds; round++) {
+        const order = turn++ % 2 === 0 ? targets : [...targets].reverse();
+        for (const target of order) {
+          const index = targets.indexOf(target);
+          const cell = await measure(target, workload, concurrency, options);
+          rounds[index]?.push(cell);
+          onCell?.(cell, index);
+        }
       }
+      for (const [index, cells] of rounds.entries()) combined[index]?.push(combineRounds(cells));
     }
   }
-  return targets.map((target) => target.cells);
+  for (const cells of combined) addRatios(cells);
+  return combined;
+}
+
+/**
+ * One cell from several rounds of the same workload and concurrency: requests and time
+ * summed (so req/s is over all rounds), errors and D1 work added up, latency
+ * percentiles and CPU readings averaged over the rounds (the samples are not kept).
+ */
+function combineRounds(cells: readonly Cell[]): Cell {
+  const [first, ...rest] = cells;
+  if (!first || rest.length === 0) {
+    if (!first) throw new Error("no rounds to combine");
+    return first;
+  }
+  const mean = (pick: (cell: Cell) => number | null) => {
+    const values = cells.map(pick).filter((v): v is number => v !== null);
+    return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
+  };
+  const requests = cells.reduce((n, c) => n + c.load.requests, 0);
+  const seconds = cells.reduce((n, c) => n + c.load.seconds, 0);
+  const errorsByStatus: Record<string, number> = {};
+  for (const cell of cells) {
+    for (const [status, count] of Object.entries(cell.load.errorsByStatus)) {
+      errorsByStatus[status] = (errorsByStatus[status] ?? 0) + count;
+    }
+  }
+  return {
+    ...first,
+    load: {
+      requests,
+      seconds,
+      requestsPerSecond: seconds > 0 ? requests / seconds : 0,
+      latencyMs: {
+        p50: mean((c) => c.load.latencyMs.p50) ?? 0,
+        p99: mean((c) => c.load.latencyMs.p99) ?? 0,
+        mean: mean((c) => c.load.latencyMs.mean) ?? 0,
+        max: Math.max(...cells.map((c) => c.load.latencyMs.max)),
+      },
+      errors: cells.reduce((n, c) => n + c.load.errors, 0),
+      errorsByStatus,
+      sent: cells.reduce((n, c) => n + c.load.sent, 0),
+    },
+    usage: cells.reduce<UsageByOutcome>((total, cell) => mergeUsage(total, cell.usage), {}),
+    mergePoolExhausted: cells.reduce((n, c) => n + c.mergePoolExhausted, 0),
+    cpu: { ownCores: mean((c) => c.cpu.ownCores), otherCores: mean((c) => c.cpu.otherCores) },
+  };
 }
 
 export type ScaleOptions = Timing & {
