@@ -209,11 +209,17 @@ export type PlannedCommit = { who: Identifiers; stamp: string; plan: Reconciliat
  *    (see planStamp), so a plan made on stale rows is never written;
  * 2. the set-based writes: promote, fold clusters under the primary, insert, and what
  *    records them (planRecords: the bridge, the events);
- * 3. a read of the touched clusters as committed, which is the answer (always last).
+ * 3. a read of the touched clusters as committed, which is the answer. A new primary
+ *    needs none: its guard has shown that nothing holds its email or phone, so it is
+ *    its whole cluster, and its insert returns it.
+ * Returns the statements and which of them answers.
  * Each statement binds a handful of parameters, however many plans share a batch
  * (D1 caps a statement at 100).
  */
-function commitStatements(db: Database, { who, stamp, plan, requestId }: PlannedCommit): BatchItem<"sqlite">[] {
+function commitStatements(
+  db: Database,
+  { who, stamp, plan, requestId }: PlannedCommit,
+): { statements: BatchItem<"sqlite">[]; answer: number } {
   const statements: BatchItem<"sqlite">[] = [guardStatement(db, planStampSql(who, plan.primaryId), stamp)];
   const primaryId = plan.primaryId;
   if (primaryId !== null && plan.promote) {
@@ -240,10 +246,15 @@ function commitStatements(db: Database, { who, stamp, plan, requestId }: Planned
         ),
     );
   }
+  if (primaryId === null && plan.insert) {
+    const answer = statements.push(db.insert(contacts).values(plan.insert).returning(rowColumns)) - 1;
+    statements.push(...planRecords(db, who, plan, requestId));
+    return { statements, answer };
+  }
   if (plan.insert) statements.push(db.insert(contacts).values(plan.insert));
   statements.push(...planRecords(db, who, plan, requestId));
-  statements.push(touchedClusters(db, who));
-  return statements;
+  const answer = statements.push(touchedClusters(db, who)) - 1;
+  return { statements, answer };
 }
 
 // SQL text of one commit's statements without their values (measured: guard about 1 KB,
@@ -256,16 +267,17 @@ const COMMIT_SQL_BYTES = 4_000;
  */
 export function commitCost({ who, plan }: PlannedCommit): { statements: number; bytes: number } {
   const writes = Number(plan.promote) + Number(plan.absorb.length > 0) + Number(plan.insert !== null);
-  const events = Number(plan.outcome === "merged") + Number(plan.insert !== null);
-  const records = Number(plan.bridge) + events + Number(plan.bridge || events > 0);
+  const records = Number(plan.bridge) + Number(plan.outcome === "merged") + Number(plan.insert !== null);
+  const readBack = plan.primaryId === null ? 0 : 1;
   const values = 4 * ((who.email?.length ?? 0) + (who.phoneNumber?.length ?? 0)) + 12 * plan.absorb.length;
-  return { statements: 2 + writes + records, bytes: COMMIT_SQL_BYTES + values };
+  // Plus the guard, and the batch's one index of new events (counted for each: an upper bound).
+  return { statements: 2 + writes + records + readBack, bytes: COMMIT_SQL_BYTES + values };
 }
 
 /**
  * Commits several plans as one D1 batch (one transaction, one round trip): each
  * plan's guard, writes, records and read back in turn, so each guard sees the writes of
- * the plans before it. Returns, for each plan, its read back (its touched clusters as
+ * the plans before it, then one index of their events (counted with the first plan). Returns, for each plan, its read back (its touched clusters as
  * committed right after its own writes, which is its answer) and its statements.
  * @throws ClusterChangedError when any guard aborts the batch: then nothing is written.
  */
@@ -277,8 +289,14 @@ export async function commitPlans(
   const readBacks: { index: number; statements: number }[] = [];
   for (const commit of commits) {
     const own = commitStatements(db, commit);
-    statements.push(...own);
-    readBacks.push({ index: statements.length - 1, statements: own.length });
+    readBacks.push({ index: statements.length + own.answer, statements: own.statements.length });
+    statements.push(...own.statements);
+  }
+  // The events of every plan indexed by contact at once, after all of them.
+  const lead = readBacks[0];
+  if (lead && commits.some(({ plan }) => plan.insert !== null || plan.outcome === "merged" || plan.bridge)) {
+    statements.push(indexNewEvents(db));
+    lead.statements += 1;
   }
   const [first, ...rest] = statements;
   if (!first) return [];
@@ -324,8 +342,8 @@ function oldestHolding(db: Database, column: typeof contacts.email | typeof cont
  * batch (so that they compose into a commit of several plans):
  * - a bridge when the plan merges clusters by known values alone, naming the contact each
  *   value matches at commit time;
- * - its events: `merged` (the absorbed roots), then `created` or `linked` (the new contact);
- * - the index of those events by contact (indexNewEvents).
+ * - its events: `merged` (the absorbed roots), then `created` or `linked` (the new contact).
+ * The batch indexes them by contact after its last plan (indexNewEvents, in commitPlans).
  */
 export function planRecords(
   db: Database,
@@ -365,7 +383,6 @@ export function planRecords(
       }),
     );
   }
-  if (records.length > 0) records.push(indexNewEvents(db));
   return records;
 }
 
