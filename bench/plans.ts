@@ -1,6 +1,7 @@
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ContactRow, Identifiers } from "../src/domain/contact";
+import { type ClusterLimits, DEFAULT_CLUSTER_LIMIT } from "../src/domain/limits";
 import { planReconciliation, type ReconciliationPlan } from "../src/domain/reconcile";
 import type { D1Handle } from "./runtime";
 import { ROOT } from "./runtime";
@@ -17,13 +18,14 @@ export type QueryPlan = { name: string; sql: string; plan: string[] };
  */
 type Queries = {
   database(d1: unknown): unknown;
-  readTouchedClusters(db: unknown, who: Identifiers): Promise<unknown>;
+  readTouchedClusters(db: unknown, who: Identifiers, limits: ClusterLimits): Promise<unknown>;
   commitPlan(
     db: unknown,
     who: Identifiers,
     stamp: string,
     plan: ReconciliationPlan,
     requestId: string,
+    limits: ClusterLimits,
   ): Promise<unknown>;
 };
 
@@ -66,7 +68,9 @@ export async function captureStatements(who: Identifiers): Promise<{ name: strin
   const queries = (await import(pathToFileURL(path.join(ROOT, "src", "db", "queries.ts")).href)) as Queries;
   const round: CapturedStatement[][] = [];
   const db = queries.database(recordingD1(round));
-  await queries.readTouchedClusters(db, who);
+  // The limits as wrangler.toml ships them: they bound the statements' windows.
+  const limits: ClusterLimits = { emails: DEFAULT_CLUSTER_LIMIT, phones: DEFAULT_CLUSTER_LIMIT };
+  await queries.readTouchedClusters(db, who, limits);
   // Rows the domain turns into the largest plan: the oldest row is a secondary whose
   // primary is gone (promote), a second cluster to fold, and a phone nobody has (insert).
   const rows: ContactRow[] = [
@@ -87,7 +91,7 @@ export async function captureStatements(who: Identifiers): Promise<{ name: strin
       createdAt: "2024-01-02T00:00:00.000Z",
     },
   ];
-  await queries.commitPlan(db, who, "stamp", planReconciliation(rows, who), "bench-request");
+  await queries.commitPlan(db, who, "stamp", planReconciliation(rows, who, limits), "bench-request", limits);
   const [read = [], batch = []] = round;
   const verb = (sql: string) => sql.trim().split(/\s+/)[0]?.toLowerCase() ?? "";
   return [

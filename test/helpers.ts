@@ -4,6 +4,7 @@ import { expect } from "vitest";
 import { INVARIANT_VIOLATIONS_SQL, type InvariantViolation } from "../src/db/invariants";
 import type { Contact } from "../src/db/schema";
 import type { IdentifyResponse } from "../src/domain/contact";
+import { type ClusterLimits, parseClusterLimits } from "../src/domain/limits";
 import { newContactObjects, ownerKey } from "../src/durable/routing";
 import worker from "../src/index";
 import { ADMIN_TOKEN, TEST_TOKEN } from "./tokens";
@@ -158,3 +159,6 @@ export function emailsOfOneObject(count: number, tag = unique("warm")): string[]
   }
   return emails;
 }
+
+/** The cluster limits as wrangler.toml configures them: what the Worker under test enforces. */
+export const LIMITS: ClusterLimits = parseClusterLimits(env.MAX_EMAILS_PER_CLUSTER, env.MAX_PHONES_PER_CLUSTER);

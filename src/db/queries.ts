@@ -1,8 +1,9 @@
-import { and, DrizzleQueryError, eq, inArray, isNull, or, type SQL, sql } from "drizzle-orm";
+import { and, DrizzleQueryError, eq, isNull, or, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import type { ContactRow, HistoryEvent, Identifiers } from "../domain/contact";
-import { type ReconciliationPlan, rootOf } from "../domain/reconcile";
+import { type ClusterLimits, maxContacts } from "../domain/limits";
+import { firstHolder, type Growth, type ReconciliationPlan, rootOf } from "../domain/reconcile";
 import { contactBridges, contactEvents, contacts } from "./schema";
 
 export type Database = DrizzleD1Database;
@@ -37,54 +38,108 @@ export const rowColumns = {
 export const NOW = sql`strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
 export const live = isNull(contacts.deletedAt);
 
-/** Live rows that hold the request's email or its phone. */
-function matches(who: Identifiers): SQL | undefined {
-  return or(
-    who.email === undefined ? undefined : eq(contacts.email, who.email),
-    who.phoneNumber === undefined ? undefined : eq(contacts.phoneNumber, who.phoneNumber),
-  );
-}
-
-/** The touched clusters as one indexed statement: matches, their roots, every row of those roots. */
-function touchedClusters(db: Database, who: Identifiers) {
-  const roots = db
-    .select({ root: sql<number>`coalesce(${contacts.linkedId}, ${contacts.id})` })
-    .from(contacts)
-    .where(and(live, matches(who)));
-  return db
-    .select(rowColumns)
-    .from(contacts)
-    .where(and(live, or(inArray(contacts.id, roots), inArray(contacts.linkedId, roots))))
-    .orderBy(contacts.createdAt, contacts.id);
+/** A limit as SQL text: always a small integer (src/domain/limits.ts), and LIMIT wants an integer, not D1's REAL. */
+function integer(n: number): SQL {
+  if (!Number.isSafeInteger(n)) throw new Error(`not an integer: ${n}`);
+  return sql.raw(String(n));
 }
 
 /**
- * Reads the clusters a request touches, oldest first: one D1 round trip whose
- * cost depends on the clusters' size, not the table's.
+ * The CTEs every request-path statement starts from: `hit`, the first live contact (lowest
+ * id) holding the email and the first holding the phone, each with its cluster's root
+ * (0 to 2 rows, two index lookups); `roots`, the lower and higher of those roots.
  */
-export async function readTouchedClusters(db: Database, who: Identifiers): Promise<ContactRow[]> {
+function hitsSql(who: Identifiers): SQL {
+  const first = (via: "e" | "p", column: "email" | "phoneNumber", value: string | undefined) =>
+    sql`SELECT ${via} AS via, id, coalesce(linkedId, id) AS root FROM (
+          SELECT id, linkedId FROM contacts
+           WHERE deletedAt IS NULL AND ${sql.raw(column)} = ${value ?? null} ORDER BY id LIMIT 1)`;
+  return sql`hit AS (${first("e", "email", who.email)} UNION ALL ${first("p", "phoneNumber", who.phoneNumber)}),
+    roots AS (SELECT min(root) AS low, max(root) AS high FROM hit)`;
+}
+
+/**
+ * The secondaries of the clusters whose roots are in `roots` (the lower root, and the
+ * higher one when it differs), each cluster cut at its oldest `maxContacts + 1`
+ * secondaries by id: one more than a cluster within the limits can hold, so that a
+ * cluster over them shows as such and no read grows with it.
+ */
+function windowSql(columns: SQL, limits: ClusterLimits): SQL {
+  const cut = integer(maxContacts(limits) + 1);
+  return sql`SELECT * FROM (SELECT ${columns} FROM contacts
+                             WHERE deletedAt IS NULL AND linkedId = (SELECT low FROM roots)
+                             ORDER BY id LIMIT ${cut})
+             UNION ALL
+             SELECT * FROM (SELECT ${columns} FROM contacts
+                             WHERE deletedAt IS NULL AND linkedId = (SELECT high FROM roots)
+                               AND (SELECT high <> low FROM roots)
+                             ORDER BY id LIMIT ${cut})`;
+}
+
+const ROW_COLUMNS = sql.raw("id, email, phoneNumber, linkedId, linkPrecedence, createdAt");
+
+/** Selects the columns of ContactRow from the rows of a subquery. */
+function selectRows(db: Database, from: SQL) {
+  return db
+    .select({
+      id: sql<number>`id`,
+      email: sql<string | null>`email`,
+      phoneNumber: sql<string | null>`phoneNumber`,
+      linkedId: sql<number | null>`linkedId`,
+      linkPrecedence: sql<"primary" | "secondary">`linkPrecedence`,
+      createdAt: sql<string>`createdAt`,
+    })
+    .from(sql`(${from}) AS touched`)
+    .orderBy(sql`createdAt`, sql`id`);
+}
+
+/**
+ * The touched clusters as one indexed statement, bounded by the limits whatever the
+ * table holds: the two first holders, their roots, and each root's secondaries up to
+ * just past `maxContacts` (at most 2 × (maxContacts + 2) + 2 rows).
+ */
+function touchedClusters(db: Database, who: Identifiers, limits: ClusterLimits) {
+  return selectRows(
+    db,
+    sql`WITH ${hitsSql(who)}
+        SELECT ${ROW_COLUMNS} FROM contacts
+         WHERE deletedAt IS NULL AND (id IN (SELECT root FROM hit) OR id IN (SELECT id FROM hit))
+        UNION
+        ${windowSql(ROW_COLUMNS, limits)}`,
+  );
+}
+
+/**
+ * Reads the clusters a request touches, oldest first: one D1 round trip whose cost
+ * is bounded by the cluster limits, not by the clusters' size or the table's.
+ */
+export async function readTouchedClusters(
+  db: Database,
+  who: Identifiers,
+  limits: ClusterLimits,
+): Promise<ContactRow[]> {
   try {
-    return await touchedClusters(db, who);
+    return await touchedClusters(db, who, limits);
   } catch (err) {
     throw withoutParameters(err);
   }
 }
 
 /**
- * Reads the live cluster of contact `id` (its primary and every contact linked to it),
- * oldest first, in one statement; empty when `id` is unknown, erased or soft-deleted.
+ * Reads the live cluster of contact `id` (its primary and its oldest secondaries, up to
+ * just past `maxContacts`), oldest first, in one statement; empty when `id` is unknown,
+ * erased or soft-deleted.
  */
-export async function readClusterOfContact(db: Database, id: number): Promise<ContactRow[]> {
-  const root = db
-    .select({ root: sql<number>`coalesce(${contacts.linkedId}, ${contacts.id})` })
-    .from(contacts)
-    .where(and(live, eq(contacts.id, id)));
+export async function readClusterOfContact(db: Database, id: number, limits: ClusterLimits): Promise<ContactRow[]> {
   try {
-    return await db
-      .select(rowColumns)
-      .from(contacts)
-      .where(and(live, or(inArray(contacts.id, root), inArray(contacts.linkedId, root))))
-      .orderBy(contacts.createdAt, contacts.id);
+    return await selectRows(
+      db,
+      sql`WITH roots AS (SELECT coalesce(linkedId, id) AS low, coalesce(linkedId, id) AS high
+                           FROM contacts WHERE id = ${id} AND deletedAt IS NULL)
+          SELECT ${ROW_COLUMNS} FROM contacts WHERE deletedAt IS NULL AND id = (SELECT low FROM roots)
+          UNION
+          ${windowSql(ROW_COLUMNS, limits)}`,
+    );
   } catch (err) {
     throw withoutParameters(err);
   }
@@ -148,45 +203,48 @@ export async function isLiveContact(db: Database, id: number): Promise<boolean> 
 /**
  * What a plan relies on, as a string that TypeScript computes from the rows read
  * and SQL recomputes inside the write transaction:
- * - the clusters the request's identifiers fall into, and whether each root is still a live primary;
- * - whether the request's email and phone are already known;
+ * - the cluster of the first contact holding the email, and of the first holding the
+ *   phone (so whether each is known), and whether each root is still a live primary;
  * - whether the chosen primary is still live.
  * Rows merely added to those clusters do not change it: the writes are set-based and
- * carry them along, so unrelated growth of a cluster is not a conflict.
+ * carry them along. What such rows can break, the cluster limits, the guard rechecks
+ * on its own (see commitPlan).
  */
 export function planStamp(rows: readonly ContactRow[], who: Identifiers, primaryId: number | null): string {
   const byId = new Map(rows.map((row) => [row.id, row]));
-  const matched = rows.filter(
-    (row) =>
-      (who.email !== undefined && row.email === who.email) ||
-      (who.phoneNumber !== undefined && row.phoneNumber === who.phoneNumber),
-  );
-  const roots = [...new Set(matched.map(rootOf))].sort((a, b) => a - b);
-  const rootStates = roots.map((root) => `${root}${byId.get(root)?.linkPrecedence === "primary" ? "p" : "x"}`);
-  const emailKnown = matched.some((row) => row.email === who.email) ? 1 : 0;
-  const phoneKnown = matched.some((row) => row.phoneNumber === who.phoneNumber) ? 1 : 0;
+  const state = (holder: ContactRow | undefined) => {
+    if (!holder) return "-";
+    const root = rootOf(holder);
+    return `${root}${byId.get(root)?.linkPrecedence === "primary" ? "p" : "x"}`;
+  };
   const primaryLive = primaryId !== null && byId.has(primaryId) ? 1 : 0;
-  return `${rootStates.join(",")}|${emailKnown}${phoneKnown}${primaryLive}`;
+  const email = state(firstHolder(rows, "email", who.email));
+  const phone = state(firstHolder(rows, "phoneNumber", who.phoneNumber));
+  return `${email};${phone}|${primaryLive}`;
 }
 
-function planStampSql(who: Identifiers, primaryId: number | null): SQL {
-  const email = who.email ?? null;
-  const phone = who.phoneNumber ?? null;
-  return sql`
-    WITH matched AS (
-      SELECT ${contacts.id} AS id, coalesce(${contacts.linkedId}, ${contacts.id}) AS root,
-             ${contacts.email} AS email, ${contacts.phoneNumber} AS phone
-        FROM ${contacts} WHERE ${and(live, matches(who))}
-    ),
-    roots AS (SELECT DISTINCT root FROM matched)
-    SELECT coalesce((
-             SELECT group_concat(roots.root || CASE WHEN c.linkPrecedence = 'primary' AND c.deletedAt IS NULL THEN 'p' ELSE 'x' END, ',' ORDER BY roots.root)
-               FROM roots LEFT JOIN ${contacts} c ON c.id = roots.root
-           ), '')
-           || '|' || EXISTS (SELECT 1 FROM matched WHERE email = ${email})
-           || EXISTS (SELECT 1 FROM matched WHERE phone = ${phone})
-           || EXISTS (SELECT 1 FROM ${contacts} WHERE ${contacts.id} = ${primaryId} AND ${live})
-           AS stamp`;
+/** planStamp in SQL, over the CTEs of hitsSql. */
+function planStampSql(primaryId: number | null): SQL {
+  const state = (via: "e" | "p") =>
+    sql`coalesce((SELECT hit.root || CASE WHEN c.linkPrecedence = 'primary' AND c.deletedAt IS NULL THEN 'p' ELSE 'x' END
+                    FROM hit LEFT JOIN contacts c ON c.id = hit.root WHERE hit.via = ${via}), '-')`;
+  return sql`${state("e")} || ';' || ${state("p")} || '|' ||
+             EXISTS (SELECT 1 FROM contacts WHERE id = ${primaryId} AND deletedAt IS NULL)`;
+}
+
+/**
+ * True (1) when the clusters, as committed now, still have room for what the plan adds:
+ * the distinct emails, phones and contacts of the touched clusters' windows plus the
+ * plan's growth stay within the limits. A cluster over them fills its window past
+ * `maxContacts`, so it fails this too. Counts are what concurrent writes change, so they
+ * are rechecked here, inside the transaction, not trusted from the read.
+ */
+function roomSql(growth: Growth | null, limits: ClusterLimits): SQL {
+  if (growth === null) return sql`1`;
+  return sql`(SELECT count(*) + ${growth.contacts} <= ${maxContacts(limits)}
+                 AND count(DISTINCT email) + ${growth.emails} <= ${limits.emails}
+                 AND count(DISTINCT phoneNumber) + ${growth.phones} <= ${limits.phones}
+                FROM win)`;
 }
 
 /**
@@ -200,13 +258,23 @@ export function guardStatement(db: Database, actual: SQL, expected: string) {
     .from(sql`(SELECT 1)`);
 }
 
-/** One plan to commit: the request (and its id, for the events), what the plan relies on (see planStamp), the plan. */
-export type PlannedCommit = { who: Identifiers; stamp: string; plan: ReconciliationPlan; requestId: string };
+/**
+ * One plan to commit: the request (and its id, for the events), what the plan relies on
+ * (see planStamp), the plan, and the cluster limits it was made under (the guard rechecks them).
+ */
+export type PlannedCommit = {
+  who: Identifiers;
+  stamp: string;
+  plan: ReconciliationPlan;
+  requestId: string;
+  limits: ClusterLimits;
+};
 
 /**
  * The statements of one plan's commit, in order:
  * 1. a guard that aborts the whole batch unless the database still has `stamp`
- *    (see planStamp), so a plan made on stale rows is never written;
+ *    (see planStamp) and the touched clusters still have room for the plan's growth
+ *    under `limits` (see roomSql), so a plan made on stale rows or counts is never written;
  * 2. the set-based writes: promote, fold clusters under the primary, insert, and what
  *    records them (planRecords: the bridge, the events);
  * 3. a read of the touched clusters as committed, which is the answer. A new primary
@@ -218,9 +286,18 @@ export type PlannedCommit = { who: Identifiers; stamp: string; plan: Reconciliat
  */
 function commitStatements(
   db: Database,
-  { who, stamp, plan, requestId }: PlannedCommit,
+  { who, stamp, plan, requestId, limits }: PlannedCommit,
 ): { statements: BatchItem<"sqlite">[]; answer: number } {
-  const statements: BatchItem<"sqlite">[] = [guardStatement(db, planStampSql(who, plan.primaryId), stamp)];
+  // Out of room, the stamp computed in SQL gets a suffix planStamp never has: the guard fails.
+  const actual = sql`(
+    WITH ${hitsSql(who)},
+    win AS (
+      SELECT email, phoneNumber FROM contacts WHERE deletedAt IS NULL AND id IN (SELECT root FROM hit)
+      UNION ALL
+      ${windowSql(sql.raw("email, phoneNumber"), limits)}
+    )
+    SELECT (${planStampSql(plan.primaryId)}) || CASE WHEN ${roomSql(plan.growth, limits)} THEN '' ELSE '|full' END)`;
+  const statements: BatchItem<"sqlite">[] = [guardStatement(db, actual, stamp)];
   const primaryId = plan.primaryId;
   if (primaryId !== null && plan.promote) {
     statements.push(
@@ -253,7 +330,7 @@ function commitStatements(
   }
   if (plan.insert) statements.push(db.insert(contacts).values(plan.insert));
   statements.push(...planRecords(db, who, plan, requestId));
-  const answer = statements.push(touchedClusters(db, who)) - 1;
+  const answer = statements.push(touchedClusters(db, who, limits)) - 1;
   return { statements, answer };
 }
 
@@ -319,8 +396,9 @@ export async function commitPlan(
   stamp: string,
   plan: ReconciliationPlan,
   requestId: string,
+  limits: ClusterLimits,
 ): Promise<ContactRow[]> {
-  const [committed] = await commitPlans(db, [{ who, stamp, plan, requestId }]);
+  const [committed] = await commitPlans(db, [{ who, stamp, plan, requestId, limits }]);
   return committed?.rows ?? [];
 }
 

@@ -1,14 +1,10 @@
 import type { Ignored } from "./blocking";
 import type { ContactRow, Identifiers, IdentifyResponse } from "./contact";
-import { buildIdentifyResponse, rootOf } from "./reconcile";
+import type { ClusterLimits } from "./limits";
+import { buildIdentifyResponse, clusterOf, rootOf } from "./reconcile";
 
 /** A lookup's answer, and what of the request it could not honour (the `Identity-Ignored` header). */
 export type LookupAnswer = { response: IdentifyResponse; ignored: Ignored[] };
-
-/** The rows of the cluster whose root is `root`. */
-function clusterOf(rows: readonly ContactRow[], root: number): ContactRow[] {
-  return rows.filter((row) => rootOf(row) === root);
-}
 
 /**
  * Answers a lookup from the clusters holding its email and phone, without changing
@@ -16,7 +12,11 @@ function clusterOf(rows: readonly ContactRow[], root: number): ContactRow[] {
  * clusters the email's wins, and the phone is reported as `phoneNumber=other_cluster`.
  * Undefined when neither is known.
  */
-export function answerLookup(rows: readonly ContactRow[], who: Identifiers): LookupAnswer | undefined {
+export function answerLookup(
+  rows: readonly ContactRow[],
+  who: Identifiers,
+  limits: ClusterLimits,
+): LookupAnswer | undefined {
   const byEmail = rows.find((row) => who.email !== undefined && row.email === who.email);
   const byPhone = rows.find((row) => who.phoneNumber !== undefined && row.phoneNumber === who.phoneNumber);
   const found = byEmail ?? byPhone;
@@ -26,5 +26,5 @@ export function answerLookup(rows: readonly ContactRow[], who: Identifiers): Loo
     byEmail && byPhone && rootOf(byPhone) !== root
       ? [{ field: "phoneNumber" as const, reason: "other_cluster" as const }]
       : [];
-  return { response: buildIdentifyResponse(clusterOf(rows, root)), ignored };
+  return { response: buildIdentifyResponse(clusterOf(rows, root), limits), ignored };
 }

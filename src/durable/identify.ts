@@ -1,8 +1,10 @@
 import { addUsage, type D1Usage, meteredD1, noUsage } from "../db/metered";
 import { database, readTouchedClusters } from "../db/queries";
 import { laterBookmark, readSession } from "../db/sessions";
+import type { Ignored } from "../domain/blocking";
 import type { ContactRow, Identifiers, IdentifyResponse } from "../domain/contact";
-import { buildIdentifyResponse, isReadOnly, type Outcome, planReconciliation } from "../domain/reconcile";
+import type { ClusterLimits } from "../domain/limits";
+import { buildIdentifyResponse, clusterOf, isReadOnly, type Outcome, planReconciliation } from "../domain/reconcile";
 import { type HttpError, serviceUnavailable } from "../errors";
 import { reconcilerStub } from "./placement";
 import type { ReconcileResult } from "./reconciler";
@@ -12,6 +14,8 @@ import { newContactObjects, ownerKey } from "./routing";
 export type Identified = {
   outcome: Outcome;
   response: IdentifyResponse;
+  /** Fields the cluster limits left out (a new identifier, or the phone of a refused merge). */
+  ignored: Ignored[];
   /** D1 work of the whole request, in this Worker and in the objects it called. */
   d1: D1Usage;
   /** Durable Object calls made (0 when the request changed nothing). */
@@ -44,7 +48,9 @@ export const tooBusy = () =>
  * The read goes through a D1 session: on the nearest replica, or on one at least as
  * new as `bookmark` (from an earlier answer). The objects write on the primary, and
  * the guard of each write re-checks there what a possibly stale read planned.
- * `requestId` goes with the events the write records.
+ * `requestId` goes with the events the write records. `limits` bound what is read,
+ * stored and answered (see planReconciliation); a request that could only grow a cluster
+ * over them is answered from the read, without calling an object.
  * This is the one layer that retries: every retry, re-plan and hand-off of the request,
  * here or in the objects, comes out of one budget (REQUEST_BUDGET in retry.ts).
  * @throws HttpError 503 when storage or coordination still fails within the budget,
@@ -54,6 +60,7 @@ export async function identifyContact(
   env: Env,
   who: Identifiers,
   requestId: string,
+  limits: ClusterLimits,
   bookmark?: string,
 ): Promise<Identified> {
   let d1 = noUsage();
@@ -62,14 +69,14 @@ export async function identifyContact(
   const session = readSession(env.DB, bookmark);
   let rows: ContactRow[];
   try {
-    rows = await withRetries(() => readTouchedClusters(database(meteredD1(session, d1)), who), budget);
+    rows = await withRetries(() => readTouchedClusters(database(meteredD1(session, d1)), who, limits), budget);
   } catch (err) {
     throw unavailable(String(err));
   }
-  const plan = planReconciliation(rows, who);
+  const plan = planReconciliation(rows, who, limits);
   if (isReadOnly(plan)) {
-    const response = buildIdentifyResponse(rows);
-    return { outcome: plan.outcome, response, d1, objectCalls, bookmark: session.getBookmark() };
+    const response = buildIdentifyResponse(clusterOf(rows, plan.answerRoot), limits);
+    return { outcome: plan.outcome, response, ignored: plan.ignored, d1, objectCalls, bookmark: session.getBookmark() };
   }
 
   let key = ownerKey(rows, who, newContactObjects(env));
@@ -77,7 +84,7 @@ export async function identifyContact(
     objectCalls += 1;
     let result: ReconcileResult;
     try {
-      result = await reconcilerStub(env, key).reconcile({ key, who, rows, requestId, budget });
+      result = await reconcilerStub(env, key).reconcile({ key, who, rows, requestId, budget, limits });
     } catch (err) {
       // The call itself failed (the object was reset, the network lost it): nothing ran,
       // or a guarded batch that a replay finds done.
@@ -94,6 +101,7 @@ export async function identifyContact(
         return {
           outcome: result.outcome,
           response: result.response,
+          ignored: result.ignored,
           d1,
           objectCalls,
           bookmark: laterBookmark(session.getBookmark(), result.bookmark),

@@ -9,6 +9,7 @@ import {
 } from "../db/queries";
 import { readSession } from "../db/sessions";
 import type { HistoryEvent, Identifiers, IdentifyResponse } from "../domain/contact";
+import type { ClusterLimits } from "../domain/limits";
 import { answerLookup, type LookupAnswer } from "../domain/lookup";
 import { buildIdentifyResponse } from "../domain/reconcile";
 import { serviceUnavailable } from "../errors";
@@ -43,15 +44,25 @@ async function readOnly<T>(
 }
 
 /** `POST /lookup`: the cluster of the email, else of the phone; undefined when neither is known. */
-export function lookupContact(env: Env, who: Identifiers, bookmark?: string): Promise<Read<LookupAnswer | undefined>> {
-  return readOnly(env, bookmark, async (db) => answerLookup(await readTouchedClusters(db, who), who));
+export function lookupContact(
+  env: Env,
+  who: Identifiers,
+  limits: ClusterLimits,
+  bookmark?: string,
+): Promise<Read<LookupAnswer | undefined>> {
+  return readOnly(env, bookmark, async (db) => answerLookup(await readTouchedClusters(db, who, limits), who, limits));
 }
 
 /** `GET /contacts/{id}`: the cluster of contact `id`; undefined when there is no such live contact. */
-export function contactCluster(env: Env, id: number, bookmark?: string): Promise<Read<IdentifyResponse | undefined>> {
+export function contactCluster(
+  env: Env,
+  id: number,
+  limits: ClusterLimits,
+  bookmark?: string,
+): Promise<Read<IdentifyResponse | undefined>> {
   return readOnly(env, bookmark, async (db) => {
-    const rows = await readClusterOfContact(db, id);
-    return rows.length === 0 ? undefined : buildIdentifyResponse(rows);
+    const rows = await readClusterOfContact(db, id, limits);
+    return rows.length === 0 ? undefined : buildIdentifyResponse(rows, limits);
   });
 }
 

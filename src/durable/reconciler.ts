@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { protection } from "../config";
 import { commitErasure, erasureStamp, readErasureScope } from "../db/erasure";
 import { type D1Usage, meteredD1, noUsage } from "../db/metered";
 import {
@@ -12,11 +13,14 @@ import {
   readTouchedClusters,
 } from "../db/queries";
 import { PrimaryD1 } from "../db/sessions";
+import type { Ignored } from "../domain/blocking";
 import type { ContactRow, Identifiers, IdentifyResponse } from "../domain/contact";
 import { type ErasureTarget, namesAnything, planErasure } from "../domain/erasure";
+import type { ClusterLimits } from "../domain/limits";
 import {
   applyPlan,
   buildIdentifyResponse,
+  clusterOf,
   isReadOnly,
   type Outcome,
   planReconciliation,
@@ -48,6 +52,8 @@ export type ReconcileCall = {
   requestId: string;
   /** What is left of the request's retry budget (see retry.ts). */
   budget: Budget;
+  /** The cluster limits of the caller's configuration: one request is planned under one from end to end. */
+  limits: ClusterLimits;
 };
 
 export type ReconcileResult = {
@@ -55,7 +61,7 @@ export type ReconcileResult = {
   /** Retries of the request's budget spent here (re-plans after a guard abort). */
   retriesSpent: number;
 } /** `bookmark`: at or after this object's latest commit, which the answer may show. */ & (
-  | { kind: "done"; outcome: Outcome; response: IdentifyResponse; bookmark: string | null }
+  | { kind: "done"; outcome: Outcome; response: IdentifyResponse; ignored: Ignored[]; bookmark: string | null }
   /** The clusters now belong to another object: ask it, with the rows read here. */
   | { kind: "reroute"; ownerKey: string; rows: ContactRow[] }
   /** The clusters kept changing under every attempt the budget allowed. */
@@ -261,7 +267,8 @@ export class ClusterReconciler extends DurableObject<Env> {
       return {
         kind: "done",
         erasedContactIds: plan.deleted,
-        clusters: plan.clusters.map((cluster) => buildIdentifyResponse(cluster)),
+        // An erasure answers every cluster it leaves, bounded as every answer is.
+        clusters: plan.clusters.map((cluster) => buildIdentifyResponse(cluster, protection(this.env).limits)),
         bookmark: this.primary.bookmark(),
         d1: call.d1,
         retriesSpent: call.retriesSpent,
@@ -281,7 +288,9 @@ export class ClusterReconciler extends DurableObject<Env> {
   /** The freshest rows to plan `call` on: the caller's, or a recent commit's, or a fresh read. */
   private async currentRows(call: Queued): Promise<ContactRow[]> {
     if (this.commits === call.commitsAtArrival) return call.rows;
-    return coveredBy(this.recent, call.rows, call.who) ?? (await readTouchedClusters(this.db(call), call.who));
+    return (
+      coveredBy(this.recent, call.rows, call.who) ?? (await readTouchedClusters(this.db(call), call.who, call.limits))
+    );
   }
 
   /**
@@ -305,12 +314,12 @@ export class ClusterReconciler extends DurableObject<Env> {
         continue;
       }
       const next = withPending(view, pending, call.who);
-      const plan = planReconciliation(next.rows, call.who);
+      const plan = planReconciliation(next.rows, call.who, call.limits);
       const owner = next.rows === call.rows ? call.key : ownerKey(next.rows, call.who, newContactObjects(this.env));
       if (next.pending && (isReadOnly(plan) || owner !== call.key || needsPendingId(plan))) break;
       if (isReadOnly(plan)) {
         if (planned.length > 0) break;
-        answers.push(this.done(call, plan.outcome, next.rows));
+        answers.push(this.done(call, plan.outcome, plan, next.rows));
         continue;
       }
       if (owner !== call.key) {
@@ -325,7 +334,7 @@ export class ClusterReconciler extends DurableObject<Env> {
         continue;
       }
       const stamp = planStamp(next.rows, call.who, plan.primaryId);
-      const commit = { who: call.who, stamp, plan, requestId: call.requestId };
+      const commit = { who: call.who, stamp, plan, requestId: call.requestId, limits: call.limits };
       const cost = commitCost(commit);
       if (
         planned.length > 0 &&
@@ -356,7 +365,7 @@ export class ClusterReconciler extends DurableObject<Env> {
         // One round trip for the group, counted for each of its calls, with their own statements.
         call.d1.roundTrips += 1;
         call.d1.statements += committed[i]?.statements ?? 0;
-        return this.done(call, commit.plan.outcome, committed[i]?.rows ?? []);
+        return this.done(call, commit.plan.outcome, commit.plan, committed[i]?.rows ?? []);
       });
     } catch (err) {
       if (err instanceof ClusterChangedError) {
@@ -382,43 +391,47 @@ export class ClusterReconciler extends DurableObject<Env> {
     if (aborted && !this.spend(call)) return { kind: "contended", d1: call.d1, retriesSpent: call.retriesSpent };
     let rows: ContactRow[];
     try {
-      rows = await readTouchedClusters(this.db(call), call.who);
+      rows = await readTouchedClusters(this.db(call), call.who, call.limits);
     } catch (err) {
       return failed(call, err);
     }
     for (;;) {
-      const plan = planReconciliation(rows, call.who);
-      if (isReadOnly(plan)) return this.done(call, plan.outcome, rows);
+      const plan = planReconciliation(rows, call.who, call.limits);
+      if (isReadOnly(plan)) return this.done(call, plan.outcome, plan, rows);
       const owner = ownerKey(rows, call.who, newContactObjects(this.env));
       if (owner !== call.key) {
         return { kind: "reroute", ownerKey: owner, rows, d1: call.d1, retriesSpent: call.retriesSpent };
       }
       const stamp = planStamp(rows, call.who, plan.primaryId);
-      const commit = { who: call.who, stamp, plan, requestId: call.requestId };
+      const commit = { who: call.who, stamp, plan, requestId: call.requestId, limits: call.limits };
       try {
         const [committed] = await commitPlans(this.db(call), [commit]);
         const after = committed?.rows ?? [];
         this.remember([after]);
-        return this.done(call, plan.outcome, after);
+        return this.done(call, plan.outcome, plan, after);
       } catch (err) {
         if (!(err instanceof ClusterChangedError)) return this.confirm(call, plan, err);
       }
       // Another object changed what the plan relied on between our read and our write.
       if (!this.spend(call)) return { kind: "contended", d1: call.d1, retriesSpent: call.retriesSpent };
       try {
-        rows = await readTouchedClusters(this.db(call), call.who);
+        rows = await readTouchedClusters(this.db(call), call.who, call.limits);
       } catch (readErr) {
         return failed(call, readErr);
       }
     }
   }
 
-  /** The answer to `call` from `rows`, with a bookmark covering every commit made here. */
-  private done(call: Queued, outcome: Outcome, rows: ContactRow[]): ReconcileResult {
+  /**
+   * The answer to `call` from `rows` (the cluster `plan` answers, bounded by the limits,
+   * and the fields it left out), with a bookmark covering every commit made here.
+   */
+  private done(call: Queued, outcome: Outcome, plan: ReconciliationPlan, rows: ContactRow[]): ReconcileResult {
     return {
       kind: "done",
       outcome,
-      response: buildIdentifyResponse(rows),
+      response: buildIdentifyResponse(clusterOf(rows, plan.answerRoot), call.limits),
+      ignored: plan.ignored,
       bookmark: this.primary.bookmark(),
       d1: call.d1,
       retriesSpent: call.retriesSpent,
@@ -440,8 +453,9 @@ export class ClusterReconciler extends DurableObject<Env> {
   private async confirm(call: Queued, plan: ReconciliationPlan, err: unknown): Promise<ReconcileResult> {
     if (isOverloaded(err)) return failed(call, err);
     try {
-      const rows = await readTouchedClusters(this.db(call), call.who);
-      if (isReadOnly(planReconciliation(rows, call.who))) return this.done(call, plan.outcome, rows);
+      const rows = await readTouchedClusters(this.db(call), call.who, call.limits);
+      const fresh = planReconciliation(rows, call.who, call.limits);
+      if (isReadOnly(fresh)) return this.done(call, plan.outcome, fresh, rows);
     } catch {
       // The read failed too: report the commit's own error.
     }

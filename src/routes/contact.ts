@@ -1,4 +1,5 @@
 import type { IRequest } from "itty-router";
+import { protection } from "../config";
 import { eraseContacts } from "../durable/erase";
 import { contactCluster } from "../durable/lookup";
 import { contactNotFound } from "../errors";
@@ -10,7 +11,7 @@ import { noteStorage } from "../http/request-log";
 /** `GET /contacts/{id}` (admin): the cluster of contact `id`, from one D1 read in the Worker. */
 export async function getContact(request: IRequest, env: Env): Promise<Response> {
   const id = readContactId(request);
-  const { answer, d1, bookmark } = await contactCluster(env, id, requestBookmark(request));
+  const { answer, d1, bookmark } = await contactCluster(env, id, protection(env).limits, requestBookmark(request));
   noteStorage(request, d1);
   if (!answer) throw contactNotFound(`No contact has id ${id}.`);
   return Response.json(answer, { headers: bookmarkHeaders(bookmark) });

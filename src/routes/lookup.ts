@@ -1,3 +1,4 @@
+import { protection } from "../config";
 import { lookupContact } from "../durable/lookup";
 import { contactNotFound } from "../errors";
 import { bookmarkHeaders, requestBookmark } from "../http/bookmark";
@@ -12,7 +13,7 @@ import { noteIgnored, noteStorage } from "../http/request-log";
 export async function lookup(request: Request, env: Env): Promise<Response> {
   const bookmark = requestBookmark(request);
   const { identifiers, ignored } = await screenedIdentifiers(request, env);
-  const { answer, d1, bookmark: read } = await lookupContact(env, identifiers, bookmark);
+  const { answer, d1, bookmark: read } = await lookupContact(env, identifiers, protection(env).limits, bookmark);
   noteStorage(request, d1);
   if (!answer) throw contactNotFound("No contact holds this email or phone number.");
   const all = [...ignored, ...answer.ignored];

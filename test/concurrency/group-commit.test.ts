@@ -11,6 +11,7 @@ import {
   emailsOfOneObject,
   expectInvariants,
   identify,
+  LIMITS,
   postIdentify,
   storedRows,
   unique,
@@ -29,8 +30,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The call the Worker would make for `who`: its rows as read now, and their owner. */
 async function callFor(who: Identifiers): Promise<ReconcileCall> {
-  const rows = await readTouchedClusters(database(env.DB), who);
-  return { key: ownerKey(rows, who, newContactObjects(env)), who, rows, requestId: "test-group", budget: newBudget() };
+  const rows = await readTouchedClusters(database(env.DB), who, LIMITS);
+  const key = ownerKey(rows, who, newContactObjects(env));
+  return { key, who, rows, requestId: "test-group", budget: newBudget(), limits: LIMITS };
 }
 
 /** Sends `call` to its object, following hand-offs to the object a cluster now belongs to. */

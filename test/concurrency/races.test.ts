@@ -4,11 +4,13 @@ import type { IdentifyResponse } from "../../src/domain/contact";
 import { identifyContact } from "../../src/durable/identify";
 import { REQUEST_BUDGET } from "../../src/durable/retry";
 import {
+  callWith,
   clusterRows,
   d1Sessions,
   emailsOfOneObject,
   expectInvariants,
   identify,
+  LIMITS,
   postIdentify,
   storedRows,
   unique,
@@ -170,6 +172,14 @@ describe("new customers sharing a warm object", () => {
 });
 
 describe("big clusters", () => {
+  // Cluster limits far above the 301 emails below: big merges still work when allowed.
+  const roomy = { MAX_EMAILS_PER_CLUSTER: "1000", MAX_PHONES_PER_CLUSTER: "1000" };
+  const identify = async (body: unknown): Promise<IdentifyResponse> => {
+    const res = await callWith(roomy, "/identify", { method: "POST", body: JSON.stringify(body) });
+    expect(res.status).toBe(200);
+    return res.json<IdentifyResponse>();
+  };
+
   it("merges a cluster of 300 contacts into another and answers for all of it", async () => {
     const tag = unique("big");
     const older = await identify({ email: `${tag}-older@x.io`, phoneNumber: "8100000001" });
@@ -271,7 +281,7 @@ describe("requests queued in one object", () => {
     await identify({ email, phoneNumber: "9300000001" });
     const newEmails = Array.from({ length: 20 }, () => `${unique("q")}@x.io`);
     const results = await Promise.all(
-      newEmails.map((e) => identifyContact(env, { email: e, phoneNumber: "9300000001" }, "test-request")),
+      newEmails.map((e) => identifyContact(env, { email: e, phoneNumber: "9300000001" }, "test-request", LIMITS)),
     );
     expect(results.map((r) => r.outcome)).toEqual(newEmails.map(() => "linked"));
     expect(results.map((r) => r.d1.roundTrips)).toEqual(newEmails.map(() => 2));
@@ -281,7 +291,7 @@ describe("requests queued in one object", () => {
   it("answer callers that waited behind the commit that created their contact from it", async () => {
     const email = `${unique("herd")}@x.io`;
     const results = await Promise.all(
-      Array.from({ length: 30 }, () => identifyContact(env, { email }, "test-request")),
+      Array.from({ length: 30 }, () => identifyContact(env, { email }, "test-request", LIMITS)),
     );
     expect(results.filter((r) => r.outcome === "created")).toHaveLength(1);
     for (const r of results.filter((r) => r.outcome !== "created")) {

@@ -5,7 +5,17 @@ import type { IdentifyResponse } from "../../src/domain/contact";
 import { reconcilerLocationHint } from "../../src/durable/placement";
 import { newBudget } from "../../src/durable/retry";
 import { newContactObjects, ownerKey } from "../../src/durable/routing";
-import { call, callAsAdmin, callWith, countRows, d1Sessions, expectInvariants, storedRows, unique } from "../helpers";
+import {
+  call,
+  callAsAdmin,
+  callWith,
+  countRows,
+  d1Sessions,
+  expectInvariants,
+  LIMITS,
+  storedRows,
+  unique,
+} from "../helpers";
 
 // Reads through a D1 session (nearest replica, or at least as new as a bookmark the
 // caller sends back), objects on the primary, and objects placed by a location hint.
@@ -197,12 +207,12 @@ describe("where reads and writes go", () => {
     const phoneNumber = `+44${Date.now() % 1e9}05`;
     await answered(await postIdentify({ email }));
     const who = { email, phoneNumber };
-    const stale = await readTouchedClusters(database(env.DB), who);
+    const stale = await readTouchedClusters(database(env.DB), who, LIMITS);
     const other = await answered(await postIdentify({ email: `${unique("stale-other")}@x.io`, phoneNumber }));
 
     const key = ownerKey(stale, who, newContactObjects(env));
     const batches = vi.spyOn(d1Sessions, "batch");
-    const call = { key, who, rows: stale, requestId: "test-request", budget: newBudget() };
+    const call = { key, who, rows: stale, requestId: "test-request", budget: newBudget(), limits: LIMITS };
     const result = await env.RECONCILER.getByName(key).reconcile(call);
     // Planned on the stale rows, it would store a second holder of the phone: the guard
     // aborts that batch, the object re-reads on the primary and merges instead.

@@ -5,7 +5,7 @@ import { ClusterChangedError, commitPlan, database, planStamp, readTouchedCluste
 import { contactBridges, contactEventContacts, contactEvents, contacts } from "../../src/db/schema";
 import { byAge } from "../../src/domain/contact";
 import { planReconciliation } from "../../src/domain/reconcile";
-import { expectInvariants, identify, insertRow, storedRows, unique } from "../helpers";
+import { expectInvariants, identify, insertRow, LIMITS, storedRows, unique } from "../helpers";
 
 const db = database(env.DB);
 
@@ -77,7 +77,7 @@ describe("readTouchedClusters", () => {
       deletedAt: "2026-01-01T00:00:00.000Z",
     });
 
-    const rows = await readTouchedClusters(db, { email: a, phoneNumber: "7100002" });
+    const rows = await readTouchedClusters(db, { email: a, phoneNumber: "7100002" }, LIMITS);
     const expected = await storedRows(
       "deletedAt IS NULL AND (id IN (?1, ?2) OR linkedId IN (?1, ?2))",
       one.primaryContactId,
@@ -86,7 +86,7 @@ describe("readTouchedClusters", () => {
     expect(expected).toHaveLength(3);
     expect(rows.map((r) => r.id)).toEqual(expected.sort(byAge).map((r) => r.id));
     expect(rows.map((r) => r.phoneNumber)).not.toContain("7100003");
-    expect(await readTouchedClusters(db, { email: `${unique("none")}@x.io` })).toEqual([]);
+    expect(await readTouchedClusters(db, { email: `${unique("none")}@x.io` }, LIMITS)).toEqual([]);
   });
 });
 
@@ -95,21 +95,21 @@ describe("commitPlan", () => {
     const email = `${unique("stale")}@x.io`;
     const first = await identify({ email, phoneNumber: "7200001" });
     const who = { email: `${unique("new")}@x.io`, phoneNumber: "7200001" };
-    const rows = await readTouchedClusters(db, who);
-    const plan = planReconciliation(rows, who);
+    const rows = await readTouchedClusters(db, who, LIMITS);
+    const plan = planReconciliation(rows, who, LIMITS);
     expect(plan.outcome).toBe("linked");
 
     // Someone else stores the same new email between our read and our write.
     await identify({ email: who.email, phoneNumber: "7200001" });
     const before = await storedRows();
     await expect(
-      commitPlan(db, who, planStamp(rows, who, plan.primaryId), plan, "test-request"),
+      commitPlan(db, who, planStamp(rows, who, plan.primaryId), plan, "test-request", LIMITS),
     ).rejects.toBeInstanceOf(ClusterChangedError);
     expect(await storedRows()).toEqual(before);
 
     // Re-read: there is nothing left to do.
-    const fresh = await readTouchedClusters(db, who);
-    expect(planReconciliation(fresh, who).outcome).toBe("unchanged");
+    const fresh = await readTouchedClusters(db, who, LIMITS);
+    expect(planReconciliation(fresh, who, LIMITS).outcome).toBe("unchanged");
     expect(fresh.map((r) => r.id)).toEqual([first.primaryContactId, expect.any(Number)]);
     await expectInvariants();
   });
@@ -119,8 +119,8 @@ describe("commitPlan", () => {
     const older = await identify({ email: a, phoneNumber: "7200010" });
     const younger = await identify({ email: b, phoneNumber: "7200011" });
     const who = { email: a, phoneNumber: "7200011" };
-    const rows = await readTouchedClusters(db, who);
-    const plan = planReconciliation(rows, who);
+    const rows = await readTouchedClusters(db, who, LIMITS);
+    const plan = planReconciliation(rows, who, LIMITS);
     expect(plan).toMatchObject({
       outcome: "merged",
       primaryId: older.primaryContactId,
@@ -130,7 +130,7 @@ describe("commitPlan", () => {
 
     // The younger cluster grows after our read: not a conflict, the new row is folded too.
     const grown = await identify({ email: `${unique("late")}@x.io`, phoneNumber: "7200011" });
-    const committed = await commitPlan(db, who, planStamp(rows, who, plan.primaryId), plan, "test-request");
+    const committed = await commitPlan(db, who, planStamp(rows, who, plan.primaryId), plan, "test-request", LIMITS);
     expect(committed.map((r) => r.id)).toEqual([
       older.primaryContactId,
       younger.primaryContactId,

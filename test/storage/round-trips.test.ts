@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { identifyContact } from "../../src/durable/identify";
-import { unique } from "../helpers";
+import { LIMITS, unique } from "../helpers";
 
 // The D1 work each kind of request costs. In production every round trip is a network
 // hop, so these counts are the latency budget; unlike timings they do not depend on the
@@ -21,6 +21,7 @@ describe("D1 round trips and statements per request kind", () => {
       env,
       { email: `${unique("new")}@rt.test`, phoneNumber: newPhone() },
       "test-request",
+      LIMITS,
     );
     expect(result.outcome).toBe("created");
     expect(result.objectCalls).toBe(1);
@@ -30,9 +31,9 @@ describe("D1 round trips and statements per request kind", () => {
   it("a repeat of known identifiers: one read, nothing else", async () => {
     const email = `${unique("repeat")}@rt.test`;
     const phoneNumber = newPhone();
-    await identifyContact(env, { email, phoneNumber }, "test-request");
+    await identifyContact(env, { email, phoneNumber }, "test-request", LIMITS);
     for (const who of [{ email, phoneNumber }, { email }, { phoneNumber }]) {
-      const result = await identifyContact(env, who, "test-request");
+      const result = await identifyContact(env, who, "test-request", LIMITS);
       expect(result.outcome).toBe("unchanged");
       expect(result.objectCalls).toBe(0);
       expect(result.d1).toEqual({ roundTrips: 1, statements: 1 });
@@ -41,8 +42,13 @@ describe("D1 round trips and statements per request kind", () => {
 
   it("a link (new email for a known phone): one read, one batch", async () => {
     const phoneNumber = newPhone();
-    await identifyContact(env, { email: `${unique("first")}@rt.test`, phoneNumber }, "test-request");
-    const result = await identifyContact(env, { email: `${unique("second")}@rt.test`, phoneNumber }, "test-request");
+    await identifyContact(env, { email: `${unique("first")}@rt.test`, phoneNumber }, "test-request", LIMITS);
+    const result = await identifyContact(
+      env,
+      { email: `${unique("second")}@rt.test`, phoneNumber },
+      "test-request",
+      LIMITS,
+    );
     expect(result.outcome).toBe("linked");
     expect(result.objectCalls).toBe(1);
     expect(result.d1).toEqual({ roundTrips: 2, statements: 6 });
@@ -51,12 +57,17 @@ describe("D1 round trips and statements per request kind", () => {
   it("a merge of two clusters: one read, one batch, whatever the clusters' sizes", async () => {
     const a = { email: `${unique("a")}@rt.test`, phoneNumber: newPhone() };
     const b = { email: `${unique("b")}@rt.test`, phoneNumber: newPhone() };
-    await identifyContact(env, a, "test-request");
-    await identifyContact(env, b, "test-request");
+    await identifyContact(env, a, "test-request", LIMITS);
+    await identifyContact(env, b, "test-request", LIMITS);
     // Grow the younger cluster: re-linking its members must stay one set-based statement.
     for (let i = 0; i < 5; i++)
-      await identifyContact(env, { email: `${unique("b-more")}@rt.test`, phoneNumber: b.phoneNumber }, "test-request");
-    const result = await identifyContact(env, { email: a.email, phoneNumber: b.phoneNumber }, "test-request");
+      await identifyContact(
+        env,
+        { email: `${unique("b-more")}@rt.test`, phoneNumber: b.phoneNumber },
+        "test-request",
+        LIMITS,
+      );
+    const result = await identifyContact(env, { email: a.email, phoneNumber: b.phoneNumber }, "test-request", LIMITS);
     expect(result.outcome).toBe("merged");
     expect(result.response.secondaryContactIds).toHaveLength(6);
     expect(result.objectCalls).toBe(1);
