@@ -77,3 +77,29 @@ SELECT * FROM linkage
 
 /** One row of INVARIANT_VIOLATIONS_SQL. */
 export type InvariantViolation = { violation: string; contactId: number; detail: string };
+
+/** One row of overLimitClustersSql: a cluster over the cluster limits, by its root. */
+export type OverLimitCluster = { root: number; emails: number; phones: number; contacts: number };
+
+/**
+ * Lists every cluster over the cluster limits (older data, or a lowered limit), largest
+ * first. Not an invariant violation: such a cluster is answered as it is and never grows.
+ * A cluster with more contacts than `emails + phones` is listed too: the service treats it
+ * as over its limits. A full scan, like INVARIANT_VIOLATIONS_SQL; the limits are inlined
+ * (whole numbers) so that `wrangler d1 execute --command` can run it.
+ */
+export function overLimitClustersSql(limits: { emails: number; phones: number }): string {
+  const [emails, phones] = [limits.emails, limits.phones].map((n) => {
+    if (!Number.isSafeInteger(n)) throw new Error(`not a whole number: ${n}`);
+    return n;
+  });
+  return `
+SELECT coalesce(linkedId, id) AS root, count(DISTINCT email) AS emails,
+       count(DISTINCT phoneNumber) AS phones, count(*) AS contacts
+  FROM contacts
+ WHERE deletedAt IS NULL
+ GROUP BY root
+HAVING emails > ${emails} OR phones > ${phones} OR contacts > ${emails} + ${phones}
+ ORDER BY contacts DESC, root
+`;
+}

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { database, readTouchedClusters } from "../../src/db/queries";
 import type { Identifiers } from "../../src/domain/contact";
+import type { ClusterLimits } from "../../src/domain/limits";
 import type { ReconcileCall, ReconcileResult } from "../../src/durable/reconciler";
 import { newBudget } from "../../src/durable/retry";
 import { newContactObjects, ownerKey } from "../../src/durable/routing";
@@ -29,10 +30,10 @@ afterEach(() => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The call the Worker would make for `who`: its rows as read now, and their owner. */
-async function callFor(who: Identifiers): Promise<ReconcileCall> {
-  const rows = await readTouchedClusters(database(env.DB), who, LIMITS);
+async function callFor(who: Identifiers, limits: ClusterLimits = LIMITS): Promise<ReconcileCall> {
+  const rows = await readTouchedClusters(database(env.DB), who, limits);
   const key = ownerKey(rows, who, newContactObjects(env));
-  return { key, who, rows, requestId: "test-group", budget: newBudget(), limits: LIMITS };
+  return { key, who, rows, requestId: "test-group", budget: newBudget(), limits };
 }
 
 /** Sends `call` to its object, following hand-offs to the object a cluster now belongs to. */
@@ -110,7 +111,7 @@ async function groupedAndOneAtATime(scenario: (tag: string, phonePrefix: string)
     const { setup, calls, emails } = scenario(tag, prefix);
     const names = namesOf([...setup, ...calls]);
     for (const who of setup) await identify(who);
-    const prepared = await Promise.all(calls.map(callFor));
+    const prepared = await Promise.all(calls.map((who) => callFor(who)));
     const batch = vi.spyOn(d1Sessions, "batch");
     const results: ReconcileResult[] = [];
     if (grouped) results.push(...(await Promise.all(prepared.map(send))));
@@ -252,9 +253,11 @@ describe("an object's queue", () => {
   it("refuses calls past its bound at once, writes nothing of them, and serves the rest", async () => {
     const phone = `+${digits()}`;
     await identify({ email: `${unique("bd0")}@x.io`, phoneNumber: phone });
-    const first = await callFor({ email: `${unique("bd1")}@x.io`, phoneNumber: phone });
+    // Limits that let the cluster take every email sent: this is about the queue.
+    const roomy = { emails: 1000, phones: 1000 };
+    const first = await callFor({ email: `${unique("bd1")}@x.io`, phoneNumber: phone }, roomy);
     const emails = Array.from({ length: OBJECT_QUEUE.maxWaiting + 30 }, () => `${unique("bd")}@x.io`);
-    const calls = await Promise.all(emails.map((email) => callFor({ email, phoneNumber: phone })));
+    const calls = await Promise.all(emails.map((email) => callFor({ email, phoneNumber: phone }, roomy)));
     const batch = d1Sessions.batch;
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => {
