@@ -2,7 +2,16 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import type { ClusterReconciler } from "../../src/durable/reconciler";
 import { REQUEST_BUDGET } from "../../src/durable/retry";
-import { countRows, d1Sessions, expectInvariants, identify, postIdentify, storedRows, unique } from "../helpers";
+import {
+  callAsAdmin,
+  countRows,
+  d1Sessions,
+  expectInvariants,
+  identify,
+  postIdentify,
+  storedRows,
+  unique,
+} from "../helpers";
 
 // Faults are injected into what the Worker and the Durable Object share (the D1
 // sessions they send every statement through, `env.RECONCILER`): the first calls
@@ -88,6 +97,37 @@ describe("transient faults are retried", () => {
     expect(res.emails).toEqual([...first.emails, email]);
     expect(res.secondaryContactIds).toHaveLength(1);
     expect(await storedRows("email = ?", email)).toHaveLength(1);
+    await expectInvariants();
+  });
+
+  it("an erasure batch that commits but loses its answer: 503, erased once, and a retry changes nothing", async () => {
+    const email = `${unique("losterase")}@x.io`;
+    const { primaryContactId } = await identify({ email, phoneNumber: "8300000003" });
+    const batch = d1Sessions.batch;
+    let lost = false;
+    vi.spyOn(d1Sessions, "batch").mockImplementation(async function (this: D1DatabaseSession, statements) {
+      const results = await batch.call(this, statements);
+      // The erasure's commit (a guard and its writes), not the reads before it.
+      if (!lost && statements.length > 2) {
+        lost = true;
+        throw transientD1();
+      }
+      return results;
+    });
+    const erase = () => callAsAdmin("/erase", { method: "POST", body: JSON.stringify({ email }) });
+    const res = await erase();
+    expect(lost).toBe(true);
+    await expectUnavailable(res);
+    vi.mocked(d1Sessions.batch).mockRestore();
+    expect(await storedRows("id = ?", primaryContactId)).toMatchObject([{ email: null, phoneNumber: "8300000003" }]);
+    const events = await env.DB.prepare(
+      "SELECT kind FROM contact_events WHERE primaryContactId = ? AND kind = 'erased'",
+    )
+      .bind(primaryContactId)
+      .all();
+    expect(events.results).toHaveLength(1);
+    expect((await erase()).status).toBe(404);
+    await expectInvariants();
   });
 
   it("a Durable Object call that fails once with a retryable error: answered 200", async () => {

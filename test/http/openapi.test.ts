@@ -252,6 +252,35 @@ describe("what the Worker answers validates against /openapi.json", () => {
     await expectDocumented("POST", "/identify", res);
   });
 
+  it("503 from every admin route and /lookup when storage fails, 413 from the body routes", async () => {
+    const created = await postIdentify({ email: `${unique("down-admin")}@example.com` });
+    const { primaryContactId } = await created.json<{ primaryContactId: number }>();
+    const big = JSON.stringify({ email: "a@b.co", padding: "x".repeat(MAX_BODY_BYTES) });
+    for (const path of ["/lookup", "/erase"]) {
+      const res = await callAsAdmin(path, { method: "POST", body: big });
+      expect(res.status, path).toBe(413);
+      await expectDocumented("POST", path, res);
+    }
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    vi.spyOn(d1Sessions, "prepare").mockImplementation(() => {
+      throw new Error("D1 is down");
+    });
+    const body = JSON.stringify({ email: `${unique("down")}@example.com` });
+    for (const [method, path, res] of [
+      ["POST", "/lookup", await callAsAdmin("/lookup", { method: "POST", body })],
+      ["POST", "/erase", await callAsAdmin("/erase", { method: "POST", body })],
+      ["GET", "/contacts/{id}", await callAsAdmin(`/contacts/${primaryContactId}`)],
+      ["DELETE", "/contacts/{id}", await callAsAdmin(`/contacts/${primaryContactId}`, { method: "DELETE" })],
+      ["GET", "/contacts/{id}/history", await callAsAdmin(`/contacts/${primaryContactId}/history`)],
+    ] as const) {
+      expect(res.status, `${method} ${path}`).toBe(503);
+      await expectDocumented(method, path, res);
+    }
+    vi.restoreAllMocks();
+    // Nothing was erased.
+    expect((await callAsAdmin(`/contacts/${primaryContactId}`)).status).toBe(200);
+  });
+
   it("500 for anything unexpected (here, a secret that throws when read)", async () => {
     const tokens = Object.getOwnPropertyDescriptor(env, "API_TOKENS");
     if (!tokens) throw new Error("the tests run without API_TOKENS");
