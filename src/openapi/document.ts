@@ -217,8 +217,11 @@ const AUTHENTICATED_ERRORS = {
 /** What an admin operation may answer besides its own: the above, and 403 for a caller's token. */
 const ADMIN_ERRORS = { ...AUTHENTICATED_ERRORS, "403": responseRef("Forbidden") };
 
-/** Operations that need an admin token: the `adminAuth` scheme, and the `admin` tag. */
-const ADMIN_ONLY = { tags: ["admin"], security: [{ adminAuth: [] }] };
+/**
+ * Operations that need an admin token: the `admin` tag, and the `admin` role of the bearer
+ * scheme (OpenAPI 3.1 lets a non-OAuth scheme's requirement list the roles it needs).
+ */
+const ADMIN_ONLY = { tags: ["admin"], security: [{ bearerAuth: ["admin"] }] };
 
 /** The `{id}` path parameter of `/contacts/{id}`. */
 const CONTACT_ID: OpenAPIV3_1.ParameterObject = {
@@ -255,7 +258,7 @@ and answers with the whole cluster.
 **Authentication.** Every operation but the public ones (\`/health\`, \`/openapi.json\`, \`/docs\`)
 needs \`Authorization: Bearer <token>\`; in the docs page, use **Authorize**. Callers' tokens
 (\`API_TOKENS\`) reach \`/identify\` and \`/lookup\`; admin tokens (\`ADMIN_TOKENS\`, the \`admin\`
-tag and the \`adminAuth\` scheme) reach every operation. A caller's token on an admin operation
+tag, whose operations require the bearer scheme's \`admin\` role) reach every operation. A caller's token on an admin operation
 answers \`403\` \`forbidden\`.
 
 **Errors.** Every error is JSON, \`{"error": {"code", "message", "issues"?}}\`: switch on \`code\`.
@@ -509,12 +512,9 @@ export function buildOpenApiDocument(): OpenAPIV3_1.Document {
         bearerAuth: {
           type: "http",
           scheme: "bearer",
-          description: "A caller's token (`API_TOKENS` secret) or an admin token (`ADMIN_TOKENS`).",
-        },
-        adminAuth: {
-          type: "http",
-          scheme: "bearer",
-          description: "An admin token, from the Worker's `ADMIN_TOKENS` secret; a caller's token gets 403.",
+          description:
+            "A caller's token (`API_TOKENS` secret) or an admin token (`ADMIN_TOKENS`). Operations whose " +
+            "requirement lists the `admin` role answer a caller's token with 403.",
         },
       },
     },
