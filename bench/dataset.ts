@@ -146,3 +146,43 @@ export function progressBar(label: string, total: number): (done: number) => voi
     }
   };
 }
+
+/** Clusters of one size, preloaded for the merge protection workloads. */
+export type UniformClusters = {
+  count: number;
+  /** The email of contact `j` of cluster `c` (0 <= c < count). */
+  email(c: number, j?: number): string;
+  /** The one phone every contact of cluster `c` holds. */
+  phone(c: number): string;
+};
+
+/**
+ * Bulk-inserts `count` clusters of `size` contacts each (one statement): contact j of
+ * cluster c holds its own email and the cluster's one phone, so a cluster holds `size`
+ * emails and 1 phone. `digit` (1-9) keeps the phones of two calls apart; ids start above
+ * every id in the table.
+ */
+export async function loadUniform(db: D1Handle, digit: number, count: number, size: number): Promise<UniformClusters> {
+  const top = await db.prepare("SELECT coalesce(max(id), 0) AS id FROM contacts").first<{ id: number }>();
+  const firstId = (top?.id ?? 0) + 1;
+  await db
+    .prepare(
+      `WITH RECURSIVE seq(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n + 1 < CAST(?1 AS INTEGER) * CAST(?2 AS INTEGER))
+       INSERT INTO contacts (id, email, phoneNumber, linkedId, linkPrecedence, createdAt, updatedAt)
+       SELECT CAST(?3 AS INTEGER) + n,
+              'u' || ?4 || 'c' || (n / CAST(?2 AS INTEGER)) || 'e' || (n % CAST(?2 AS INTEGER)) || '@uniform.bench',
+              '+7' || ?4 || printf('%010d', n / CAST(?2 AS INTEGER) + 1),
+              CASE WHEN n % CAST(?2 AS INTEGER) = 0 THEN NULL
+                   ELSE CAST(?3 AS INTEGER) + n - n % CAST(?2 AS INTEGER) END,
+              CASE WHEN n % CAST(?2 AS INTEGER) = 0 THEN 'primary' ELSE 'secondary' END,
+              '${PRELOAD_TIME}', '${PRELOAD_TIME}'
+         FROM seq`,
+    )
+    .bind(count, size, firstId, String(digit))
+    .run();
+  return {
+    count,
+    email: (c, j = 0) => `u${digit}c${c}e${j}@uniform.bench`,
+    phone: (c) => `+7${digit}${String(c + 1).padStart(10, "0")}`,
+  };
+}

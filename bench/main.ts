@@ -22,6 +22,7 @@ import {
   goalsTable,
   loadTable,
   NOISY_OTHER_CORES,
+  protectionGoals,
   renderMarkdown,
   renderText,
   roundTripGoals,
@@ -32,7 +33,7 @@ import {
   usageTable,
   writeJson,
 } from "./report";
-import { type Cell, runAlternating, runScale, runStandard } from "./runs";
+import { type Cell, protectionCheck, runAlternating, runScale, runStandard } from "./runs";
 import { DEFAULT_STATE_DIR, type Runtime, startRuntime, stopRuntimesOnSignals } from "./runtime";
 import { WORKLOADS, type WorkloadName } from "./workloads";
 
@@ -209,6 +210,10 @@ async function main(): Promise<void> {
     } else {
       cells = await runStandard(runtime, { ...timing, workloads: workloads as WorkloadName[], concurrency, onCell });
       section("results", cellsTable(cells));
+      goals.push(...protectionGoals(cells));
+      if (cells.some((c) => c.workload === "blocked" || c.workload === "limit-link")) {
+        goals.push(await protectionCheck(runtime));
+      }
     }
     if (floors) goals.push(...floorGoals(cells, floors));
     const usage = usageOf(cells);

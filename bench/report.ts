@@ -372,3 +372,66 @@ export function baselineGoals(baseline: readonly Cell[], current: readonly Cell[
   }
   return goals;
 }
+
+/** Mean of one usage figure over every request of a cell (null when the Worker logged none). */
+function meanUsage(cell: Cell, pick: (u: UsageByOutcome[string]) => number): number | null {
+  const all = Object.values(cell.usage);
+  const requests = all.reduce((n, u) => n + u.requests, 0);
+  return requests === 0 ? null : all.reduce((sum, u) => sum + pick(u) * u.requests, 0) / requests;
+}
+
+/**
+ * Merge protection goals, per concurrency measured: a cluster at the limit answers
+ * `repeat` and `link` within 2x the p50 of a one-contact cluster, and `blocked` (a
+ * placeholder phone with fresh emails) costs no more than `new`: no more D1 work, and a
+ * p50 within 10% (the noise of two cells measured one after the other on a shared machine).
+ */
+export function protectionGoals(cells: readonly Cell[]): Goal[] {
+  const goals: Goal[] = [];
+  const find = (workload: string, concurrency: number) =>
+    cells.find((c) => c.workload === workload && c.concurrency === concurrency && c.size === 0);
+  const concurrencies = [...new Set(cells.map((c) => c.concurrency))].sort((a, b) => a - b);
+  for (const concurrency of concurrencies) {
+    for (const [at, small] of [
+      ["limit-repeat", "small-repeat"],
+      ["limit-link", "small-link"],
+    ] as const) {
+      const a = find(at, concurrency);
+      const b = find(small, concurrency);
+      if (!a || !b) continue;
+      const ratio = a.load.latencyMs.p50 / b.load.latencyMs.p50;
+      goals.push({
+        goal: `${at} p50 <= 2 x ${small} p50 at c=${concurrency}`,
+        actual: `${fixed(a.load.latencyMs.p50, 2)} / ${fixed(b.load.latencyMs.p50, 2)} ms = ${fixed(ratio, 2)}x`,
+        met: ratio <= 2,
+      });
+    }
+    const blocked = find("blocked", concurrency);
+    const fresh = find("new", concurrency);
+    if (!blocked || !fresh) continue;
+    const ratio = blocked.load.latencyMs.p50 / fresh.load.latencyMs.p50;
+    goals.push({
+      goal: `blocked p50 <= new p50 (10% noise) at c=${concurrency}`,
+      actual: `${fixed(blocked.load.latencyMs.p50, 2)} / ${fixed(fresh.load.latencyMs.p50, 2)} ms = ${fixed(ratio, 2)}x`,
+      met: ratio <= 1.1,
+    });
+    const work = [blocked, fresh].map((cell) => [
+      meanUsage(cell, (u) => u.d1RoundTrips.mean),
+      meanUsage(cell, (u) => u.d1Statements.mean),
+    ]);
+    const [[trips, statements], [newTrips, newStatements]] = work as [
+      [number | null, number | null],
+      [number | null, number | null],
+    ];
+    if (trips !== null && statements !== null && newTrips !== null && newStatements !== null) {
+      goals.push({
+        goal: `blocked D1 work <= new's at c=${concurrency}`,
+        actual: `${fixed(trips, 2)} round trips, ${fixed(statements, 2)} statements vs ${fixed(newTrips, 2)}, ${fixed(newStatements, 2)}`,
+        // A group commit shares its batch's one event-index statement among its calls, so
+        // statements per request vary with how calls group: 0.05 of slack for that.
+        met: trips <= newTrips + 1e-9 && statements <= newStatements + 0.05,
+      });
+    }
+  }
+  return goals;
+}

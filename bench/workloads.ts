@@ -1,7 +1,27 @@
-import { clusterEmail, clusterPhone, type Dataset, GROUP_ROWS, MAX_CLUSTER_SIZE } from "./dataset";
+import {
+  clusterEmail,
+  clusterPhone,
+  type Dataset,
+  GROUP_ROWS,
+  MAX_CLUSTER_SIZE,
+  type UniformClusters,
+} from "./dataset";
 import type { BenchRequest } from "./load";
 
-export const WORKLOADS = ["health", "new", "repeat", "link", "merge", "hot", "mixed"] as const;
+export const WORKLOADS = [
+  "health",
+  "new",
+  "repeat",
+  "link",
+  "merge",
+  "hot",
+  "mixed",
+  "small-repeat",
+  "small-link",
+  "limit-repeat",
+  "limit-link",
+  "blocked",
+] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 /** The outcome the Worker should log for every request of a workload (mixed has several). */
@@ -11,7 +31,19 @@ export const EXPECTED_OUTCOME: Partial<Record<WorkloadName, string>> = {
   link: "linked",
   merge: "merged",
   hot: "linked",
+  "small-repeat": "unchanged",
+  "small-link": "linked",
+  "limit-repeat": "unchanged",
+  // Every email is new to a cluster at the email limit: dropped, nothing written.
+  "limit-link": "unchanged",
+  // The placeholder phone is dropped: the fresh email alone makes a new contact.
+  blocked: "created",
 };
+
+/** The phone `blocked` sends with every fresh email: a built-in placeholder (phone_repeated_digit). */
+export const BLOCKED_PHONE = "0000000000";
+/** The domain of `blocked`'s fresh emails, so a run can check what they became. */
+export const BLOCKED_DOMAIN = "blocked.bench";
 
 /** `hot` writes to this many clusters at a time, so every writer queues in a few objects. */
 const HOT_CLUSTERS = 4;
@@ -86,6 +118,10 @@ export type WorkloadTargets = {
   /** Clusters `hot` links into, a few at a time, in order. */
   hot: readonly number[];
   merges: MergePool;
+  /** One-contact clusters, beside `full`: what the merge protection costs is the gap (standard runs). */
+  small?: UniformClusters;
+  /** Clusters at the email limit (MAX_EMAILS_PER_CLUSTER emails, 1 phone; standard runs). */
+  full?: UniformClusters;
 };
 
 /** The order of `mixed`: 10 repeat, 6 new, 3 link, 1 merge, interleaved. */
@@ -162,6 +198,27 @@ export class Workloads {
     return identify(`h${n}@hot.bench`, clusterPhone(cluster));
   }
 
+  /** Known identifiers of one uniform cluster (its first email, its phone, or both). */
+  private repeatOf(clusters: UniformClusters | undefined): BenchRequest {
+    if (!clusters) throw new Error("this run preloaded no uniform clusters (standard runs do)");
+    const c = Math.floor(this.random() * clusters.count);
+    const variant = Math.floor(this.random() * 3);
+    return identify(variant === 1 ? null : clusters.email(c), variant === 0 ? null : clusters.phone(c));
+  }
+
+  /** A new email with the phone of one uniform cluster. */
+  private linkTo(clusters: UniformClusters | undefined): BenchRequest {
+    if (!clusters) throw new Error("this run preloaded no uniform clusters (standard runs do)");
+    const n = ++this.fresh;
+    return identify(`l${n}@link.bench`, clusters.phone(Math.floor(this.random() * clusters.count)));
+  }
+
+  /** A fresh email with a blocked placeholder phone: the phone must link nobody. */
+  blocked(): BenchRequest {
+    const n = ++this.fresh;
+    return identify(`b${n}@${BLOCKED_DOMAIN}`, BLOCKED_PHONE);
+  }
+
   /** One cluster's email with another's phone: the younger cluster is folded into the older. */
   merge(): BenchRequest {
     const pair = this.targets.merges.next();
@@ -198,6 +255,16 @@ export class Workloads {
         return () => this.hot();
       case "mixed":
         return () => this.mixed();
+      case "small-repeat":
+        return () => this.repeatOf(this.targets.small);
+      case "small-link":
+        return () => this.linkTo(this.targets.small);
+      case "limit-repeat":
+        return () => this.repeatOf(this.targets.full);
+      case "limit-link":
+        return () => this.linkTo(this.targets.full);
+      case "blocked":
+        return () => this.blocked();
     }
   }
 }

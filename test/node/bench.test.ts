@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FLOOR_OPERATIONS, measureFloors } from "../../bench/floors";
 import { LATENCY_ENTRY, LATENCY_KINDS, type LatencyCell, parseDelays, runLatency } from "../../bench/latency";
-import { type Cell, runStandard } from "../../bench/runs";
+import { type Cell, protectionCheck, runStandard } from "../../bench/runs";
 import { type Runtime, startRuntime } from "../../bench/runtime";
 import { EXPECTED_OUTCOME, WORKLOADS } from "../../bench/workloads";
 
@@ -60,6 +60,12 @@ describe("npm run bench", () => {
     }
     const mixed = cells.find((c) => c.workload === "mixed");
     expect(Object.keys(mixed?.usage ?? {}).sort()).toEqual(["created", "linked", "merged", "unchanged"]);
+  });
+
+  it("blocked and limit-link grow no cluster, as protectionCheck reads back from D1", async () => {
+    if (!runtime) throw new Error("the runtime did not start");
+    const check = await protectionCheck(runtime);
+    expect(check.met, check.actual).toBe(true);
   });
 
   it("--floors measures every operation of the bare Worker with no errors", async () => {
