@@ -182,7 +182,7 @@ export class ClusterReconciler extends DurableObject<Env> {
   /** Bumped after each commit, so a call can tell whether one happened while it waited. */
   private commits = 0;
   /** Clusters as this object's latest commits read them back, oldest first. */
-  private recent: ContactRow[][] = [];
+  private recent: { commit: number; cluster: ContactRow[] }[] = [];
   /**
    * Everything an object reads or writes is on D1's primary: its plans must see the
    * latest commits, and its answers' bookmark must cover its own commits.
@@ -282,15 +282,18 @@ export class ClusterReconciler extends DurableObject<Env> {
 
   private remember(clusters: ContactRow[][]): void {
     this.commits += 1;
-    this.recent = [...this.recent, ...clusters].slice(-REMEMBERED_CLUSTERS);
+    const commit = this.commits;
+    this.recent = [...this.recent, ...clusters.map((cluster) => ({ commit, cluster }))].slice(-REMEMBERED_CLUSTERS);
   }
 
   /** The freshest rows to plan `call` on: the caller's, or a recent commit's, or a fresh read. */
   private async currentRows(call: Queued): Promise<ContactRow[]> {
     if (this.commits === call.commitsAtArrival) return call.rows;
-    return (
-      coveredBy(this.recent, call.rows, call.who) ?? (await readTouchedClusters(this.db(call), call.who, call.limits))
-    );
+    // Only clusters committed after the call arrived, so after the caller's read: an older
+    // one may hold values or contacts that an erasure (through another object) has since
+    // removed, and it would answer with them.
+    const since = this.recent.filter((entry) => entry.commit > call.commitsAtArrival).map((entry) => entry.cluster);
+    return coveredBy(since, call.rows, call.who) ?? (await readTouchedClusters(this.db(call), call.who, call.limits));
   }
 
   /**

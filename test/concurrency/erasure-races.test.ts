@@ -1,6 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { IdentifyResponse } from "../../src/domain/contact";
+import type { Identifiers, IdentifyResponse } from "../../src/domain/contact";
+import { DEFAULT_CLUSTER_LIMIT } from "../../src/domain/limits";
+import type { ReconcileCall } from "../../src/durable/reconciler";
+import { newBudget } from "../../src/durable/retry";
+import { newContactObjects, ownerKey } from "../../src/durable/routing";
 import { callAsAdmin, expectInvariants, identify, postIdentify, storedRows, unique } from "../helpers";
 
 // Erasure is serialised through the object owning the cluster and guarded like every write;
@@ -134,5 +138,32 @@ describe("an erasure racing /identify on the same cluster", () => {
       // Only a racing identify that committed after its email's erasure may have stored it again.
       for (const row of rows) expect(row.phoneNumber).not.toBe(phoneNumber);
     }
+  });
+
+  it("an object that wrote a contact before its erasure never plans on what it remembers of it", async () => {
+    const [email, phoneNumber] = [`${unique("remembered")}@x.io`, newPhone()];
+    const created = await identify({ email, phoneNumber });
+    // The warm object that created the contact remembers its cluster; the erasure runs elsewhere.
+    const key = ownerKey([], { email }, newContactObjects(env));
+    for (const body of [{ email }, { phoneNumber }]) {
+      expect((await callAsAdmin("/erase", { method: "POST", body: JSON.stringify(body) })).status).toBe(200);
+    }
+    expect(await storedRows("id = ?", created.primaryContactId)).toEqual([]);
+
+    // A neighbour's call starts a commit there; the email's, queued behind it, is planned after.
+    const call = (who: Identifiers): ReconcileCall => ({
+      key,
+      who,
+      rows: [],
+      requestId: unique("remembered"),
+      budget: newBudget(),
+      limits: { emails: DEFAULT_CLUSTER_LIMIT, phones: DEFAULT_CLUSTER_LIMIT },
+    });
+    const object = env.RECONCILER.getByName(key);
+    const neighbour = object.reconcile(call({ email: `${unique("neighbour")}@x.io` }));
+    const result = await object.reconcile(call({ email }));
+    await neighbour;
+    expect(result).toMatchObject({ kind: "done", outcome: "created", response: { emails: [email], phoneNumbers: [] } });
+    await expectInvariants();
   });
 });
