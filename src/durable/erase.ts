@@ -4,6 +4,7 @@ import { database } from "../db/queries";
 import { PrimaryD1 } from "../db/sessions";
 import type { IdentifyResponse } from "../domain/contact";
 import { type ErasureTarget, namesAnything, type StoredContact } from "../domain/erasure";
+import type { ClusterLimits } from "../domain/limits";
 import { tooBusy, unavailable } from "./identify";
 import { reconcilerStub } from "./placement";
 import type { EraseResult } from "./reconciler";
@@ -23,10 +24,15 @@ export type Erased = {
  * Erases a cluster or values. Reads the scope once to find the ClusterReconciler that owns
  * it, and has that object erase (re-reading, planning and committing one guarded batch in
  * its queue), following ownership if a merge moved it meanwhile. Retries come out of one
- * budget per request, as for `/identify` (retry.ts).
+ * budget per request, as for `/identify` (retry.ts). `limits` bound the clusters answered.
  * @throws HttpError 503 when storage or coordination still fails within the budget.
  */
-export async function eraseContacts(env: Env, target: ErasureTarget, requestId: string): Promise<Erased> {
+export async function eraseContacts(
+  env: Env,
+  target: ErasureTarget,
+  requestId: string,
+  limits: ClusterLimits,
+): Promise<Erased> {
   let d1 = noUsage();
   let objectCalls = 0;
   const budget = newBudget();
@@ -44,7 +50,7 @@ export async function eraseContacts(env: Env, target: ErasureTarget, requestId: 
     objectCalls += 1;
     let answer: EraseResult;
     try {
-      answer = await reconcilerStub(env, key).erase({ key, target, requestId, budget });
+      answer = await reconcilerStub(env, key).erase({ key, target, requestId, budget, limits });
     } catch (err) {
       if (isTransient(err) && spendRetry(budget)) {
         await backoff(budget, retry);

@@ -1,5 +1,4 @@
 import { DurableObject } from "cloudflare:workers";
-import { protection } from "../config";
 import { commitErasure, erasureStamp, readErasureScope } from "../db/erasure";
 import { type D1Usage, meteredD1, noUsage } from "../db/metered";
 import {
@@ -86,8 +85,17 @@ export type EraseResult = { d1: D1Usage; retriesSpent: number } & (
   | { kind: "failed"; transient: boolean; overloaded: boolean; message: string }
 );
 
-/** One erasure for the object (see erasureOwnerKey and planErasure). */
-export type EraseCall = { key: string; target: ErasureTarget; requestId: string; budget: Budget };
+/**
+ * One erasure for the object (see erasureOwnerKey and planErasure). `limits` bound the
+ * clusters it answers: the caller's, read before anything is written.
+ */
+export type EraseCall = {
+  key: string;
+  target: ErasureTarget;
+  requestId: string;
+  budget: Budget;
+  limits: ClusterLimits;
+};
 
 /** A call in the object, with what it has cost so far. */
 type Queued = ReconcileCall & { commitsAtArrival: number; d1: D1Usage; retriesSpent: number };
@@ -268,7 +276,7 @@ export class ClusterReconciler extends DurableObject<Env> {
         kind: "done",
         erasedContactIds: plan.deleted,
         // An erasure answers every cluster it leaves, bounded as every answer is.
-        clusters: plan.clusters.map((cluster) => buildIdentifyResponse(cluster, protection(this.env).limits)),
+        clusters: plan.clusters.map((cluster) => buildIdentifyResponse(cluster, call.limits)),
         bookmark: this.primary.bookmark(),
         d1: call.d1,
         retriesSpent: call.retriesSpent,

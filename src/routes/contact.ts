@@ -20,10 +20,13 @@ export async function getContact(request: IRequest, env: Env): Promise<Response>
 /** `DELETE /contacts/{id}` (admin): erases the whole cluster of contact `id`, every row of it. */
 export async function deleteContact(request: IRequest, env: Env): Promise<Response> {
   const id = readContactId(request);
+  // Read before anything is erased: a malformed setting fails closed with nothing written.
+  const { limits } = protection(env);
   const { result, d1, objectCalls, bookmark } = await eraseContacts(
     env,
     { cluster: id },
     requestFacts(request).requestId,
+    limits,
   );
   noteStorage(request, d1, objectCalls);
   if (!result) throw contactNotFound(`No contact has id ${id}.`);

@@ -1,3 +1,4 @@
+import { protection } from "../config";
 import { eraseContacts } from "../durable/erase";
 import { contactNotFound } from "../errors";
 import { readIdentifiers } from "../http/body";
@@ -12,7 +13,14 @@ import { noteIdentifiers, noteStorage } from "../http/request-log";
 export async function erase(request: Request, env: Env): Promise<Response> {
   const values = await readIdentifiers(request);
   noteIdentifiers(request, values);
-  const { result, d1, objectCalls, bookmark } = await eraseContacts(env, { values }, requestFacts(request).requestId);
+  // Read before anything is erased: a malformed setting fails closed with nothing written.
+  const { limits } = protection(env);
+  const { result, d1, objectCalls, bookmark } = await eraseContacts(
+    env,
+    { values },
+    requestFacts(request).requestId,
+    limits,
+  );
   noteStorage(request, d1, objectCalls);
   if (!result) throw contactNotFound("No contact holds this email or phone number.");
   return Response.json(result, { headers: bookmarkHeaders(bookmark) });

@@ -1,7 +1,18 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { IdentifyResponse } from "../../src/domain/contact";
-import { call, callAsAdmin, countRows, expectInvariants, identify, insertRow, storedRows, unique } from "../helpers";
+import {
+  call,
+  callAsAdmin,
+  callWith,
+  countRows,
+  expectInvariants,
+  identify,
+  insertRow,
+  storedRows,
+  unique,
+} from "../helpers";
+import { ADMIN_TOKEN } from "../tokens";
 
 type Erasure = { erasedContactIds: number[]; clusters: IdentifyResponse[] };
 
@@ -225,5 +236,24 @@ describe("DELETE /contacts/{id}", () => {
     expect((await callAsAdmin(`/contacts/${primaryContactId}`, { method: "PUT" })).headers.get("allow")).toBe(
       "GET, DELETE",
     );
+  });
+});
+
+describe("a malformed merge protection setting", () => {
+  it("refuses an erasure with 500 before anything is erased", async () => {
+    const email = `${unique("badconf")}@x.io`;
+    const phoneNumber = "+4930555123";
+    const { primaryContactId } = await identify({ email, phoneNumber });
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
+    const broken = { MAX_EMAILS_PER_CLUSTER: "fifty" };
+    const byValue = await callWith(broken, "/erase", {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ email }),
+    });
+    expect(byValue.status).toBe(500);
+    const byId = await callWith(broken, `/contacts/${primaryContactId}`, { method: "DELETE", headers: admin });
+    expect(byId.status).toBe(500);
+    expect(await storedRows("id = ?", primaryContactId)).toMatchObject([{ email, phoneNumber }]);
   });
 });
