@@ -3,7 +3,7 @@ import { BOOKMARK_HEADER } from "./bookmark";
 import { withHeaders } from "./headers";
 import { requestFacts } from "./request-facts";
 
-const ALLOW_METHODS = "GET, HEAD, POST, OPTIONS";
+const ALLOW_METHODS = "GET, HEAD, POST, DELETE, OPTIONS";
 const ALLOW_HEADERS = `Authorization, Content-Type, X-Request-Id, ${BOOKMARK_HEADER}`;
 // Headers a browser script may read on our answers: the request id for support, the
 // fields the merge protection left out, what a 401, 429 or 503 tells the caller to do,
