@@ -1,7 +1,9 @@
 /**
- * `npm run check` step: validates the merge protection variables of wrangler.toml
- * (top level and every [env.*]) the way the Worker parses them, so that a malformed
- * value fails here rather than as 500s after a deploy. Exits 1 naming what is wrong.
+ * `npm run check` step: validates the variables of wrangler.toml (top level and every
+ * [env.*]) that the Worker cannot check for itself without failing requests: the merge
+ * protection variables, parsed the way the Worker parses them, and RATE_LIMIT_PERIOD,
+ * which must repeat the RATE_LIMITER binding's period (the binding cannot report it).
+ * A malformed value fails here rather than after a deploy. Exits 1 naming what is wrong.
  */
 import { unstable_readConfig } from "wrangler";
 import { parseBlockList } from "../src/domain/blocking";
@@ -11,7 +13,10 @@ type Vars = Record<string, unknown>;
 
 const text = (value: unknown): string | undefined => (value === undefined ? undefined : String(value));
 
-function problems(where: string, vars: Vars): string[] {
+type Config = ReturnType<typeof unstable_readConfig>;
+
+function problems(where: string, config: Config): string[] {
+  const vars = config.vars as Vars;
   const found: string[] = [];
   const attempt = (check: () => unknown) => {
     try {
@@ -22,21 +27,23 @@ function problems(where: string, vars: Vars): string[] {
   };
   attempt(() => parseBlockList(text(vars.BLOCKED_IDENTIFIERS)));
   attempt(() => parseClusterLimits(text(vars.MAX_EMAILS_PER_CLUSTER), text(vars.MAX_PHONES_PER_CLUSTER)));
+  const period = text(vars.RATE_LIMIT_PERIOD);
+  const limiter = config.ratelimits.find((binding: { name: string }) => binding.name === "RATE_LIMITER")?.simple;
+  if (limiter && String(limiter.period) !== period) {
+    found.push(`${where}: RATE_LIMIT_PERIOD is "${period}" but RATE_LIMITER's period is ${limiter.period}`);
+  }
   return found;
 }
 
 const config = unstable_readConfig({ config: "./wrangler.toml" });
 const all = [
-  ...problems("wrangler.toml [vars]", config.vars as Vars),
+  ...problems("wrangler.toml [vars]", config),
   ...Object.keys(config.env ?? {}).flatMap((name) =>
-    problems(
-      `wrangler.toml [env.${name}.vars]`,
-      unstable_readConfig({ config: "./wrangler.toml", env: name }).vars as Vars,
-    ),
+    problems(`wrangler.toml [env.${name}.vars]`, unstable_readConfig({ config: "./wrangler.toml", env: name })),
   ),
 ];
 if (all.length > 0) {
   for (const problem of all) console.error(`check-config: ${problem}`);
   process.exit(1);
 }
-console.log("check-config: merge protection variables are valid.");
+console.log("check-config: merge protection variables and RATE_LIMIT_PERIOD are valid.");
