@@ -1,4 +1,5 @@
 import { type ContactRow, type Identifiers, oldest } from "../domain/contact";
+import type { ErasureTarget, StoredContact } from "../domain/erasure";
 
 /** Warm objects that new contacts queue in when `NEW_CONTACT_OBJECTS` is unset or invalid. */
 export const DEFAULT_NEW_CONTACT_OBJECTS = 16;
@@ -22,8 +23,6 @@ function digest(text: string): number {
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
   return hash >>> 0;
 }
-
-import type { ErasureTarget, StoredContact } from "../domain/erasure";
 
 /**
  * The name of the ClusterReconciler that owns the writes for these rows: the
