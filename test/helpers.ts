@@ -1,6 +1,6 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { expect } from "vitest";
+import { expect, type MockInstance } from "vitest";
 import { INVARIANT_VIOLATIONS_SQL, type InvariantViolation } from "../src/db/invariants";
 import type { Contact } from "../src/db/schema";
 import type { IdentifyResponse } from "../src/domain/contact";
@@ -162,3 +162,13 @@ export function emailsOfOneObject(count: number, tag = unique("warm")): string[]
 
 /** The cluster limits as wrangler.toml configures them: what the Worker under test enforces. */
 export const LIMITS: ClusterLimits = parseClusterLimits(env.MAX_EMAILS_PER_CLUSTER, env.MAX_PHONES_PER_CLUSTER);
+
+/** The request log line of `res` (by its `X-Request-Id`) among those `log`, a spy on console.log, saw. */
+export function requestLogLine(log: MockInstance<typeof console.log>, res: Response): Record<string, unknown> {
+  const id = res.headers.get("x-request-id");
+  const line = log.mock.calls
+    .map(([text]) => JSON.parse(String(text)) as Record<string, unknown>)
+    .find((entry) => entry.requestId === id);
+  expect(line).toBeDefined();
+  return line ?? {};
+}

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import type { IdentifyResponse } from "../../src/domain/contact";
-import { callWith, identify, postIdentify, storedRows, unique } from "../helpers";
+import { callWith, identify, postIdentify, requestLogLine, storedRows, unique } from "../helpers";
 
 type ErrorBody = { error: { code: string; message: string } };
 
@@ -12,15 +12,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** The request log line of `res`, by its X-Request-Id. */
-function logLine(res: Response): Record<string, unknown> {
-  const id = res.headers.get("x-request-id");
-  const line = log.mock.calls
-    .map(([text]) => JSON.parse(String(text)) as Record<string, unknown>)
-    .find((entry) => entry.requestId === id);
-  expect(line).toBeDefined();
-  return line ?? {};
-}
+const logLine = (res: Response) => requestLogLine(log, res);
 
 const post = (body: unknown, overrides: Partial<Env> = {}) =>
   callWith(overrides, "/identify", {

@@ -10,6 +10,7 @@ import {
   NO_OBJECTS,
   postIdentify,
   recordingDb,
+  requestLogLine,
   storedRows,
   unique,
 } from "../helpers";
@@ -22,14 +23,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-function logLine(res: Response): Record<string, unknown> {
-  const id = res.headers.get("x-request-id");
-  const line = log.mock.calls
-    .map(([text]) => JSON.parse(String(text)) as Record<string, unknown>)
-    .find((entry) => entry.requestId === id);
-  expect(line).toBeDefined();
-  return line ?? {};
-}
+const logLine = (res: Response) => requestLogLine(log, res);
 
 /** Small limits, so that a test reaches them in a few requests. */
 const SMALL = { MAX_EMAILS_PER_CLUSTER: "3", MAX_PHONES_PER_CLUSTER: "2" };
