@@ -125,27 +125,10 @@ export type WorkloadTargets = {
 };
 
 /** The order of `mixed`: 10 repeat, 6 new, 3 link, 1 merge, interleaved. */
+// biome-ignore format: two rows of ten read as the cycle they are
 const MIXED_CYCLE = [
-  "repeat",
-  "newContact",
-  "link",
-  "repeat",
-  "newContact",
-  "repeat",
-  "merge",
-  "repeat",
-  "newContact",
-  "link",
-  "repeat",
-  "newContact",
-  "repeat",
-  "link",
-  "repeat",
-  "newContact",
-  "repeat",
-  "newContact",
-  "repeat",
-  "repeat",
+  "repeat", "newContact", "link", "repeat", "newContact", "repeat", "merge", "repeat", "newContact", "link",
+  "repeat", "newContact", "repeat", "link", "repeat", "newContact", "repeat", "newContact", "repeat", "repeat",
 ] as const;
 
 /** Makes the requests of each workload. One instance per runtime: new identifiers never repeat. */
