@@ -2,9 +2,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkoutRevision } from "../../bench/baseline";
 import { FLOOR_OPERATIONS, measureFloors } from "../../bench/floors";
 import { LATENCY_ENTRY, LATENCY_KINDS, type LatencyCell, parseDelays, runLatency } from "../../bench/latency";
-import { type Cell, protectionCheck, runStandard } from "../../bench/runs";
+import { type Cell, protectionCheck, runAlternating, runScale, runStandard } from "../../bench/runs";
 import { type Runtime, startRuntime } from "../../bench/runtime";
 import { EXPECTED_OUTCOME, WORKLOADS } from "../../bench/workloads";
 
@@ -107,5 +108,60 @@ describe("npm run bench", () => {
     // The single-region server: the caller's trip to the region, then local D1 only.
     expect(p50("repeat", "far", "single-region")).toBeGreaterThanOrEqual(220 + 30);
     expect(p50("new", "far", "single-region")).toBeGreaterThanOrEqual(220 + 30 + 30);
+  });
+
+  it("--scale grows the table, measures at each size, and finds no full scan in the service's query plans", async () => {
+    const grown = await startRuntime({
+      stateDir: path.join(scratch, "scale-state"),
+      buildDir: path.join(scratch, "scale-build"),
+    });
+    try {
+      const scale = await runScale(grown, {
+        sizes: [2_000, 4_000],
+        concurrency: [2],
+        warmupMs: 0,
+        durationMs: 300,
+        quiet: true,
+      });
+      expect(scale.cells.map((c) => `${c.workload}@${c.size}`)).toEqual(
+        [2_000, 4_000].flatMap((size) => ["health", "repeat", "link"].map((w) => `${w}@${size}`)),
+      );
+      for (const cell of scale.cells) expect(cell.load.errorsByStatus, cell.workload).toEqual({});
+      expect(scale.plans.length).toBeGreaterThan(0);
+      expect(scale.fullScans).toEqual([]);
+    } finally {
+      await grown.stop();
+    }
+  });
+
+  it("--baseline serves another revision's Worker from a git worktree and alternates every cell with it", async () => {
+    const checkout = await checkoutRevision("HEAD");
+    // Two fresh runtimes: a contender's new identifiers start again from the first.
+    const start = (name: string, root?: string) =>
+      startRuntime({
+        root,
+        stateDir: path.join(scratch, `${name}-state`),
+        buildDir: path.join(scratch, `${name}-build`),
+      });
+    const runtimes: Runtime[] = [];
+    try {
+      runtimes.push(await start("baseline", checkout.root), await start("current"));
+      const [then, now] = await runAlternating(runtimes, {
+        workloads: ["new"],
+        concurrency: [2],
+        warmupMs: 0,
+        durationMs: 300,
+        rounds: 2,
+        quiet: true,
+      });
+      for (const cells of [then, now]) {
+        expect(cells?.map((c) => c.workload)).toEqual(["new"]);
+        expect(cells?.[0]?.load.errorsByStatus).toEqual({});
+        expect(Object.keys(cells?.[0]?.usage ?? {})).toEqual(["created"]);
+      }
+    } finally {
+      for (const started of runtimes) await started.stop();
+      await checkout.remove();
+    }
   });
 });
