@@ -12,7 +12,7 @@ import type { HistoryEvent, Identifiers, IdentifyResponse } from "../domain/cont
 import type { ClusterLimits } from "../domain/limits";
 import { answerLookup, type LookupAnswer } from "../domain/lookup";
 import { buildIdentifyResponse } from "../domain/reconcile";
-import { serviceUnavailable } from "../errors";
+import { unavailable } from "./identify";
 import { withRetries } from "./retry";
 
 /**
@@ -37,9 +37,7 @@ async function readOnly<T>(
     const answer = await withRetries(() => read(database(meteredD1(session, d1))));
     return { answer, d1, bookmark: session.getBookmark() };
   } catch (err) {
-    // src/db has already replaced drizzle's wrapper (which quotes parameters) with D1's own error.
-    console.error(JSON.stringify({ level: "error", message: "storage read failed", error: String(err) }));
-    throw serviceUnavailable("Storage is unavailable right now; retry shortly.");
+    throw unavailable(String(err), "storage read failed");
   }
 }
 
