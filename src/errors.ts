@@ -22,7 +22,7 @@ export class HttpError extends Error {
 export const INTERNAL_ERROR = "internal_error";
 
 /** The spread of a 503's `Retry-After`, in whole seconds. */
-export const RETRY_AFTER_SECONDS = { min: 1, max: 3 } as const;
+const RETRY_AFTER_SECONDS = { min: 1, max: 3 } as const;
 
 /**
  * Storage or coordination failed after retries, or an object is too busy: the caller

@@ -494,7 +494,7 @@ function oldestHolding(db: Database, column: typeof contacts.email | typeof cont
  * - its events: `merged` (the absorbed roots), then `created` or `linked` (the new contact).
  * The batch indexes them by contact after its last plan (indexNewEvents, in commitPlans).
  */
-export function planRecords(
+function planRecords(
   db: Database,
   who: Identifiers,
   plan: ReconciliationPlan,

@@ -53,7 +53,7 @@ const localPart = (email: string): string => email.slice(0, email.lastIndexOf("@
  * The built-in rules, on unless switched off. Each is named in logs and configuration;
  * docs/contract.md lists them.
  */
-export const BUILT_IN_RULES: readonly Rule[] = [
+const BUILT_IN_RULES: readonly Rule[] = [
   { name: "phone_repeated_digit", field: "phoneNumber", test: repeatedDigit },
   { name: "phone_digit_run", field: "phoneNumber", test: digitRun },
   { name: "phone_placeholder", field: "phoneNumber", test: (phone) => PLACEHOLDER_PHONES.has(phone) },
@@ -75,8 +75,8 @@ export class BlockListError extends Error {
 }
 
 /** Operator patterns: bounded so that a pattern cannot make every request slow. */
-export const MAX_PATTERNS_PER_FIELD = 50;
-export const MAX_PATTERN_LENGTH = 200;
+const MAX_PATTERNS_PER_FIELD = 50;
+const MAX_PATTERN_LENGTH = 200;
 
 const FieldRules = v.strictObject({
   values: v.optional(v.array(v.string())),

@@ -4,7 +4,7 @@ export type ClusterLimits = { emails: number; phones: number };
 /** Used when a variable is unset or empty: room for a real customer's history, not for a placeholder's crowd. */
 export const DEFAULT_CLUSTER_LIMIT = 50;
 /** Bounds the rows a request reads and answers; far above any one person's identifiers. */
-export const MAX_CLUSTER_LIMIT = 1000;
+const MAX_CLUSTER_LIMIT = 1000;
 
 /** A cluster limit variable is not a whole number in range; the message names the variable, never guesses. */
 export class ClusterLimitError extends Error {

@@ -35,7 +35,7 @@ import { type Refusal, WriteQueue } from "./write-queue";
  * binds a handful, however many share a batch) and, on the free plan, an invocation at
  * 50 queries; a batch's SQL is kept well under D1's 100 KB statement size.
  */
-export const GROUP_LIMITS = { statements: 50, bytes: 64 * 1024 } as const;
+const GROUP_LIMITS = { statements: 50, bytes: 64 * 1024 } as const;
 
 /** Clusters read back by recent commits that queued calls may plan on. */
 const REMEMBERED_CLUSTERS = 64;
@@ -128,7 +128,7 @@ function holds(row: ContactRow, who: Identifiers): boolean {
  *   latest commit is usually another customer's, and must never answer this one.
  * Either way the guard of the write still checks what the plan relies on.
  */
-export function coveredBy(recent: readonly ContactRow[][], rows: ContactRow[], who: Identifiers): ContactRow[] | null {
+function coveredBy(recent: readonly ContactRow[][], rows: ContactRow[], who: Identifiers): ContactRow[] | null {
   for (let i = recent.length - 1; i >= 0; i--) {
     const cluster = recent[i] ?? [];
     if (rows.length === 0) {
