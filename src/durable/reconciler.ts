@@ -97,13 +97,14 @@ export type EraseCall = {
   limits: ClusterLimits;
 };
 
+/** What a call has cost so far, reconciliation or erasure alike. */
+type Spent = { d1: D1Usage; retriesSpent: number };
+
 /** A call in the object, with what it has cost so far. */
-type Queued = ReconcileCall & { commitsAtArrival: number; d1: D1Usage; retriesSpent: number };
+type Queued = ReconcileCall & Spent & { commitsAtArrival: number };
 
 /** What waits in an object's queue: reconciliations, grouped when they can be, and erasures, alone. */
-type Job =
-  | { kind: "reconcile"; call: Queued }
-  | { kind: "erase"; call: EraseCall & { d1: D1Usage; retriesSpent: number } };
+type Job = { kind: "reconcile"; call: Queued } | { kind: "erase"; call: EraseCall & Spent };
 type JobResult = { kind: "reconcile"; result: ReconcileResult } | { kind: "erase"; result: EraseResult };
 
 /** A queued call planned for the next group commit. */
@@ -228,23 +229,15 @@ export class ClusterReconciler extends DurableObject<Env> {
     return results.map((result) => ({ kind: "reconcile", result }));
   }
 
-  private async eraseNow(call: EraseCall & { d1: D1Usage; retriesSpent: number }): Promise<EraseResult> {
+  private async eraseNow(call: EraseCall & Spent): Promise<EraseResult> {
     const db = database(meteredD1(this.primary.client(), call.d1));
     const { target } = call;
-    const failure = (err: unknown, transient = isTransient(err)): EraseResult => ({
-      kind: "failed",
-      transient,
-      overloaded: isOverloaded(err),
-      message: String(err),
-      d1: call.d1,
-      retriesSpent: call.retriesSpent,
-    });
     for (;;) {
       let scope: Awaited<ReturnType<typeof readErasureScope>>;
       try {
         scope = await readErasureScope(db, target);
       } catch (err) {
-        return failure(err);
+        return failed(call, err);
       }
       const { rows, bridges } = scope;
       if (!namesAnything(rows, target)) return { kind: "not_found", d1: call.d1, retriesSpent: call.retriesSpent };
@@ -263,10 +256,9 @@ export class ClusterReconciler extends DurableObject<Env> {
             (after) => !namesAnything(after.rows, target),
             () => false,
           );
-          return erased ? failure(new Error("erasure confirmation lost"), false) : failure(err);
+          return failed(call, erased ? new Error("erasure confirmation lost") : err);
         }
-        if (!spendRetry(call.budget)) return { kind: "contended", d1: call.d1, retriesSpent: call.retriesSpent };
-        call.retriesSpent += 1;
+        if (!spend(call)) return { kind: "contended", d1: call.d1, retriesSpent: call.retriesSpent };
         continue;
       }
       // The rows of earlier commits no longer stand for anything a queued call may plan on.
@@ -399,7 +391,7 @@ export class ClusterReconciler extends DurableObject<Env> {
    * been aborted, which counts as an attempt.
    */
   private async reconcileAlone(call: Queued, aborted: boolean): Promise<ReconcileResult> {
-    if (aborted && !this.spend(call)) return { kind: "contended", d1: call.d1, retriesSpent: call.retriesSpent };
+    if (aborted && !spend(call)) return { kind: "contended", d1: call.d1, retriesSpent: call.retriesSpent };
     let rows: ContactRow[];
     try {
       rows = await readTouchedClusters(this.db(call), call.who, call.limits);
@@ -424,7 +416,7 @@ export class ClusterReconciler extends DurableObject<Env> {
         if (!(err instanceof ClusterChangedError)) return this.confirm(call, plan, err);
       }
       // Another object changed what the plan relied on between our read and our write.
-      if (!this.spend(call)) return { kind: "contended", d1: call.d1, retriesSpent: call.retriesSpent };
+      if (!spend(call)) return { kind: "contended", d1: call.d1, retriesSpent: call.retriesSpent };
       try {
         rows = await readTouchedClusters(this.db(call), call.who, call.limits);
       } catch (readErr) {
@@ -449,13 +441,6 @@ export class ClusterReconciler extends DurableObject<Env> {
     };
   }
 
-  /** Spends one retry of the call's request budget, and counts it for the Worker. */
-  private spend(call: Queued): boolean {
-    if (!spendRetry(call.budget)) return false;
-    call.retriesSpent += 1;
-    return true;
-  }
-
   /**
    * A commit failed with `err`, which may have happened after D1 committed it (a lost
    * confirmation). A fresh read tells: if the request now changes nothing, it is answered
@@ -474,7 +459,15 @@ export class ClusterReconciler extends DurableObject<Env> {
   }
 }
 
-function failed(call: Queued, err: unknown): ReconcileResult {
+/** Spends one retry of the call's request budget, and counts it for the Worker. */
+function spend(call: Spent & { budget: Budget }): boolean {
+  if (!spendRetry(call.budget)) return false;
+  call.retriesSpent += 1;
+  return true;
+}
+
+/** A storage failure of a call, returned across the RPC boundary (see ReconcileResult). */
+function failed(call: Spent, err: unknown): Extract<ReconcileResult, { kind: "failed" }> {
   return {
     kind: "failed",
     transient: isTransient(err),
