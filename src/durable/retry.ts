@@ -18,6 +18,7 @@ const MAX_DELAY_MS = 100;
 /** What is left of a request's budget: plain data, so it crosses the object's RPC boundary. */
 export type Budget = { retriesLeft: number; deadline: number };
 
+/** A fresh budget for a request starting at `now`: REQUEST_BUDGET's retries and deadline. */
 export function newBudget(now = Date.now()): Budget {
   return { retriesLeft: REQUEST_BUDGET.retries, deadline: now + REQUEST_BUDGET.ms };
 }
