@@ -154,7 +154,8 @@ export function planReconciliation(
 
   const clusters = roots.map((root) => summarise(clusterOf(rows, root)));
   const frozen = clusters.some((cluster) => overLimits(cluster, limits));
-  const joined = summarise(rows.filter((row) => roots.includes(rootOf(row))));
+  const mine = rows.filter((row) => roots.includes(rootOf(row)));
+  const joined = summarise(mine);
   if (roots.length > 1 && (frozen || overLimits(joined, limits))) {
     // Both identifiers are known (each matched a cluster), so nothing is left to store.
     return readOnly(emailHolder ? rootOf(emailHolder) : null, [{ field: "phoneNumber", reason: "cluster_limit" }]);
@@ -177,7 +178,6 @@ export function planReconciliation(
   // rewrites every contact of a cluster whose size the read does not know.
   if (frozen) return readOnly(roots[0] ?? null, ignored);
 
-  const mine = rows.filter((row) => roots.includes(rootOf(row)));
   const primary = oldest(mine);
   if (!primary) return readOnly(roots[0] ?? null, ignored);
   const promote = primary.linkPrecedence !== "primary";
