@@ -1,7 +1,7 @@
 import type { Ignored } from "./blocking";
 import type { ContactRow, Identifiers, IdentifyResponse } from "./contact";
 import type { ClusterLimits } from "./limits";
-import { buildIdentifyResponse, clusterOf, rootOf } from "./reconcile";
+import { buildIdentifyResponse, clusterOf, firstHolder, rootOf } from "./reconcile";
 
 /** A lookup's answer, and what of the request it could not honour (the `Identity-Ignored` header). */
 export type LookupAnswer = { response: IdentifyResponse; ignored: Ignored[] };
@@ -17,8 +17,8 @@ export function answerLookup(
   who: Identifiers,
   limits: ClusterLimits,
 ): LookupAnswer | undefined {
-  const byEmail = rows.find((row) => who.email !== undefined && row.email === who.email);
-  const byPhone = rows.find((row) => who.phoneNumber !== undefined && row.phoneNumber === who.phoneNumber);
+  const byEmail = firstHolder(rows, "email", who.email);
+  const byPhone = firstHolder(rows, "phoneNumber", who.phoneNumber);
   const found = byEmail ?? byPhone;
   if (!found) return undefined;
   const root = rootOf(found);
