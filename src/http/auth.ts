@@ -46,7 +46,12 @@ function configuredDigests(secret: string): Promise<ArrayBuffer[]> {
  * configured token is compared, so the time taken tells nothing about which matched.
  */
 export async function matchToken(presented: string, secret: string): Promise<string | undefined> {
-  const [digest, digests] = await Promise.all([sha256(presented), configuredDigests(secret)]);
+  return matchDigest(await sha256(presented), secret);
+}
+
+/** matchToken for a presented token already hashed: one hash serves both token lists. */
+async function matchDigest(digest: ArrayBuffer, secret: string): Promise<string | undefined> {
+  const digests = await configuredDigests(secret);
   let match: string | undefined;
   for (const candidate of digests) {
     if (crypto.subtle.timingSafeEqual(candidate, digest)) match ??= hex(candidate).slice(0, 16);
@@ -76,7 +81,8 @@ export function requireToken(publicPaths: readonly string[]) {
     if (presented === undefined) {
       throw unauthorized(request.headers.has("authorization") ? "invalid_token" : "missing_token", request);
     }
-    const [admin, caller] = await Promise.all([matchToken(presented, admins), matchToken(presented, callers)]);
+    const digest = await sha256(presented);
+    const [admin, caller] = await Promise.all([matchDigest(digest, admins), matchDigest(digest, callers)]);
     const facts = requestFacts(request);
     if (admin !== undefined) {
       facts.caller = admin;
