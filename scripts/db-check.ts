@@ -13,7 +13,7 @@ import {
   type OverLimitCluster,
   overLimitClustersSql,
 } from "../src/db/invariants";
-import { parseClusterLimits } from "../src/domain/limits";
+import { type ClusterLimits, parseClusterLimits } from "../src/domain/limits";
 
 const args = process.argv.slice(2);
 const where = args.includes("--remote") ? [] : args.includes("--local") ? [] : ["--local"];
@@ -31,7 +31,7 @@ function run<T>(sql: string): T[] {
   return (JSON.parse(output) as { results: T[] }[]).flatMap((batch) => batch.results);
 }
 
-let limits: { emails: number; phones: number };
+let limits: ClusterLimits;
 try {
   const vars = unstable_readConfig({ config: "./wrangler.toml", env: envName }).vars as Record<string, unknown>;
   const text = (value: unknown) => (value === undefined ? undefined : String(value));
