@@ -1,5 +1,4 @@
-import { protection } from "../config";
-import { IGNORED_HEADER, type Ignored, ignoredHeader, screenIdentifiers } from "../domain/blocking";
+import { type BlockList, IGNORED_HEADER, type Ignored, ignoredHeader, screenIdentifiers } from "../domain/blocking";
 import type { Identifiers } from "../domain/contact";
 import { HttpError } from "../errors";
 import { readIdentifiers } from "./body";
@@ -11,19 +10,17 @@ export function ignoredHeaders(ignored: readonly Ignored[]): Record<string, stri
 }
 
 /**
- * Reads the identifiers of a body of `/identify` or `/lookup` and drops the blocked ones
- * (recorded for the log by rule name): the one screening step of every route that
- * matches identifiers.
+ * Reads the identifiers of a body of `/identify` or `/lookup` and drops those `blockList`
+ * blocks (recorded for the log by rule name): the one screening step of every route that
+ * matches identifiers. The caller takes `blockList` from `protection(env)` before the
+ * body is read, so that a malformed configuration fails every request closed, valid or not.
  * @throws HttpError 400 for a body that breaks the schema, 422 `identifier_blocked` when
- *   every identifier is blocked; a BlockListError or ClusterLimitError (500) when the
- *   protection's configuration is malformed.
+ *   every identifier is blocked.
  */
 export async function screenedIdentifiers(
   request: Request,
-  env: Env,
+  blockList: BlockList,
 ): Promise<{ identifiers: Identifiers; ignored: Ignored[] }> {
-  // First, so that a malformed configuration fails every request closed, valid or not.
-  const { blockList } = protection(env);
   const who = await readIdentifiers(request);
   noteIdentifiers(request, who);
   const { kept, ignored } = screenIdentifiers(blockList, who);

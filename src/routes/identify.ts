@@ -8,14 +8,10 @@ import { noteIdentified, noteIgnored } from "../http/request-log";
 /** `POST /identify`: validate, normalise and screen, reconcile, answer with the cluster. */
 export async function identify(request: Request, env: Env): Promise<Response> {
   const bookmark = requestBookmark(request);
-  const { identifiers, ignored } = await screenedIdentifiers(request, env);
-  const identified = await identifyContact(
-    env,
-    identifiers,
-    requestFacts(request).requestId,
-    protection(env).limits,
-    bookmark,
-  );
+  // Before the body is read: a malformed configuration fails every request closed (500).
+  const { blockList, limits } = protection(env);
+  const { identifiers, ignored } = await screenedIdentifiers(request, blockList);
+  const identified = await identifyContact(env, identifiers, requestFacts(request).requestId, limits, bookmark);
   noteIdentified(request, identified);
   const all = [...ignored, ...identified.ignored];
   noteIgnored(request, all);

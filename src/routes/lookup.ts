@@ -12,8 +12,10 @@ import { noteIgnored, noteStorage } from "../http/request-log";
  */
 export async function lookup(request: Request, env: Env): Promise<Response> {
   const bookmark = requestBookmark(request);
-  const { identifiers, ignored } = await screenedIdentifiers(request, env);
-  const { answer, d1, bookmark: read } = await lookupContact(env, identifiers, protection(env).limits, bookmark);
+  // Before the body is read: a malformed configuration fails every request closed (500).
+  const { blockList, limits } = protection(env);
+  const { identifiers, ignored } = await screenedIdentifiers(request, blockList);
+  const { answer, d1, bookmark: read } = await lookupContact(env, identifiers, limits, bookmark);
   noteStorage(request, d1);
   if (!answer) throw contactNotFound("No contact holds this email or phone number.");
   const all = [...ignored, ...answer.ignored];
