@@ -1,13 +1,14 @@
 /**
  * `npm run check` step: validates the variables of wrangler.toml (top level and every
  * [env.*]) that the Worker cannot check for itself without failing requests: the merge
- * protection variables, parsed the way the Worker parses them, and RATE_LIMIT_PERIOD,
+ * protection variables and RECONCILER_LOCATION_HINT, parsed the way the Worker parses them, and RATE_LIMIT_PERIOD,
  * which must repeat the RATE_LIMITER binding's period (the binding cannot report it).
  * A malformed value fails here rather than after a deploy. Exits 1 naming what is wrong.
  */
 import { unstable_readConfig } from "wrangler";
 import { parseBlockList } from "../src/domain/blocking";
 import { parseClusterLimits } from "../src/domain/limits";
+import { parseLocationHint } from "../src/durable/location-hint";
 
 type Vars = Record<string, unknown>;
 
@@ -27,6 +28,7 @@ function problems(where: string, config: Config): string[] {
   };
   attempt(() => parseBlockList(text(vars.BLOCKED_IDENTIFIERS)));
   attempt(() => parseClusterLimits(text(vars.MAX_EMAILS_PER_CLUSTER), text(vars.MAX_PHONES_PER_CLUSTER)));
+  attempt(() => parseLocationHint(text(vars.RECONCILER_LOCATION_HINT)));
   const period = text(vars.RATE_LIMIT_PERIOD);
   const limiter = config.ratelimits.find((binding: { name: string }) => binding.name === "RATE_LIMITER")?.simple;
   if (limiter && String(limiter.period) !== period) {
@@ -46,4 +48,4 @@ if (all.length > 0) {
   for (const problem of all) console.error(`check-config: ${problem}`);
   process.exit(1);
 }
-console.log("check-config: merge protection variables and RATE_LIMIT_PERIOD are valid.");
+console.log("check-config: merge protection variables, RECONCILER_LOCATION_HINT and RATE_LIMIT_PERIOD are valid.");

@@ -48,9 +48,11 @@ export async function eraseContacts(
   let key = erasureOwnerKey(rows, target, newContactObjects(env));
   for (let retry = 1; ; retry++) {
     objectCalls += 1;
+    // Outside the try: a misconfigured location hint fails closed with a 500 (see identify.ts).
+    const stub = reconcilerStub(env, key);
     let answer: EraseResult;
     try {
-      answer = await reconcilerStub(env, key).erase({ key, target, requestId, budget, limits });
+      answer = await stub.erase({ key, target, requestId, budget, limits });
     } catch (err) {
       if (isTransient(err) && spendRetry(budget)) {
         await backoff(budget, retry);

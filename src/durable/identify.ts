@@ -82,9 +82,12 @@ export async function identifyContact(
   let key = ownerKey(rows, who, newContactObjects(env));
   for (let retry = 1; ; retry++) {
     objectCalls += 1;
+    // Outside the try: a misconfigured location hint is no storage failure to retry,
+    // it fails closed with a 500 before anything is written.
+    const stub = reconcilerStub(env, key);
     let result: ReconcileResult;
     try {
-      result = await reconcilerStub(env, key).reconcile({ key, who, rows, requestId, budget, limits });
+      result = await stub.reconcile({ key, who, rows, requestId, budget, limits });
     } catch (err) {
       // The call itself failed (the object was reset, the network lost it): nothing ran,
       // or a guarded batch that a replay finds done.

@@ -1,35 +1,12 @@
+import { parseLocationHint } from "./location-hint";
 import type { ClusterReconciler } from "./reconciler";
-
-/** The regions a Durable Object can be hinted to (Cloudflare's `locationHint` values). */
-const LOCATION_HINTS: readonly DurableObjectLocationHint[] = [
-  "wnam",
-  "enam",
-  "sam",
-  "weur",
-  "eeur",
-  "apac",
-  "apac-ne",
-  "apac-se",
-  "oc",
-  "afr",
-  "me",
-];
-
-function isLocationHint(value: string): value is DurableObjectLocationHint {
-  return (LOCATION_HINTS as readonly string[]).includes(value);
-}
 
 /**
  * The `locationHint` of `RECONCILER_LOCATION_HINT`, undefined when it is empty.
- * @throws Error when it names no region: a typo would otherwise place objects anywhere.
+ * @throws Error when it names no region (see parseLocationHint).
  */
 export function reconcilerLocationHint(env: Env): DurableObjectLocationHint | undefined {
-  const hint = env.RECONCILER_LOCATION_HINT.trim().toLowerCase();
-  if (hint === "") return undefined;
-  if (!isLocationHint(hint)) {
-    throw new Error(`RECONCILER_LOCATION_HINT "${hint}" is not one of ${LOCATION_HINTS.join(", ")}`);
-  }
-  return hint;
+  return parseLocationHint(env.RECONCILER_LOCATION_HINT);
 }
 
 /**

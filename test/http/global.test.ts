@@ -252,14 +252,15 @@ describe("the location hint of the objects", () => {
     expect(() => hint("europe")).toThrow(/RECONCILER_LOCATION_HINT "europe" is not one of wnam, enam/);
   });
 
-  it("a misconfigured hint fails the write with a 503 and writes nothing", async () => {
-    vi.spyOn(console, "error").mockImplementation(() => undefined);
+  it("a misconfigured hint fails the write closed, with a 500 that is not worth retrying, and writes nothing", async () => {
     const before = await countRows();
     const res = await callWith({ RECONCILER_LOCATION_HINT: "moon" }, "/identify", {
       method: "POST",
       body: JSON.stringify({ email: `${unique("badhint")}@x.io` }),
     });
-    expect(res.status).toBe(503);
+    expect(res.status).toBe(500);
+    expect(res.headers.has("retry-after")).toBe(false);
+    expect(await res.json()).toMatchObject({ error: { code: "internal_error" } });
     expect(await countRows()).toBe(before);
   });
 });
