@@ -5,11 +5,14 @@ import { PrimaryD1 } from "../db/sessions";
 import type { IdentifyResponse } from "../domain/contact";
 import { type ErasureTarget, namesAnything, type StoredContact } from "../domain/erasure";
 import type { ClusterLimits } from "../domain/limits";
-import { tooBusy, unavailable } from "./identify";
+import { nextOwner, retryThrownCall, unavailable } from "./owner-answers";
 import { reconcilerStub } from "./placement";
 import type { EraseResult } from "./reconciler";
-import { backoff, isTransient, newBudget, spendRetry, withRetries } from "./retry";
+import { newBudget, withRetries } from "./retry";
 import { erasureOwnerKey, newContactObjects } from "./routing";
+
+/** How a failed erasure is logged. */
+const FAILURE = "erasure failed";
 
 export type Erased = {
   /** Undefined when nothing stored matched the target (a 404). */
@@ -42,7 +45,7 @@ export async function eraseContacts(
   try {
     ({ rows } = await withRetries(() => readErasureScope(database(meteredD1(primary.client(), d1)), target), budget));
   } catch (err) {
-    throw unavailable(String(err), "erasure failed");
+    throw unavailable(String(err), FAILURE);
   }
   if (!namesAnything(rows, target)) return { result: undefined, d1, objectCalls, bookmark: primary.bookmark() };
   let key = erasureOwnerKey(rows, target, newContactObjects(env));
@@ -54,34 +57,16 @@ export async function eraseContacts(
     try {
       answer = await stub.erase({ key, target, requestId, budget, limits });
     } catch (err) {
-      if (isTransient(err) && spendRetry(budget)) {
-        await backoff(budget, retry);
-        continue;
-      }
-      throw unavailable(String(err), "erasure failed");
+      await retryThrownCall(err, budget, retry, FAILURE);
+      continue;
     }
     d1 = addUsage(d1, answer.d1);
     budget.retriesLeft -= answer.retriesSpent;
-    switch (answer.kind) {
-      case "done": {
-        const { erasedContactIds, clusters, bookmark } = answer;
-        return { result: { erasedContactIds, clusters }, d1, objectCalls, bookmark };
-      }
-      case "not_found":
-        return { result: undefined, d1, objectCalls, bookmark: primary.bookmark() };
-      case "reroute":
-        if (!spendRetry(budget)) throw tooBusy();
-        key = answer.ownerKey;
-        continue;
-      case "failed":
-        if (answer.transient && spendRetry(budget)) {
-          await backoff(budget, retry);
-          continue;
-        }
-        throw unavailable(answer.message, "erasure failed");
-      case "contended":
-      case "busy":
-        throw tooBusy();
+    if (answer.kind === "done") {
+      const { erasedContactIds, clusters, bookmark } = answer;
+      return { result: { erasedContactIds, clusters }, d1, objectCalls, bookmark };
     }
+    if (answer.kind === "not_found") return { result: undefined, d1, objectCalls, bookmark: primary.bookmark() };
+    key = await nextOwner(answer, key, budget, retry, FAILURE);
   }
 }

@@ -5,11 +5,14 @@ import type { Ignored } from "../domain/blocking";
 import type { ContactRow, Identifiers, IdentifyResponse } from "../domain/contact";
 import type { ClusterLimits } from "../domain/limits";
 import { buildIdentifyResponse, clusterOf, isReadOnly, type Outcome, planReconciliation } from "../domain/reconcile";
-import { type HttpError, serviceUnavailable } from "../errors";
+import { nextOwner, retryThrownCall, unavailable } from "./owner-answers";
 import { reconcilerStub } from "./placement";
 import type { ReconcileResult } from "./reconciler";
-import { backoff, isTransient, newBudget, spendRetry, withRetries } from "./retry";
+import { newBudget, withRetries } from "./retry";
 import { newContactObjects, ownerKey } from "./routing";
+
+/** How a failed identification is logged. */
+const FAILURE = "storage or coordination failed";
 
 export type Identified = {
   outcome: Outcome;
@@ -26,20 +29,6 @@ export type Identified = {
    */
   bookmark: string | null;
 };
-
-/**
- * Logs what failed (never the caller's email or phone) and gives the 503 to answer.
- * src/db has already replaced drizzle's wrapper (which quotes the caller's email and
- * phone) with D1's own error, so the message is safe to log.
- */
-export function unavailable(error: string, message = "storage or coordination failed"): HttpError {
-  console.error(JSON.stringify({ level: "error", message, error }));
-  return serviceUnavailable("Storage is unavailable right now; retry shortly.");
-}
-
-/** The 503 of a request that ran out of its budget on a busy cluster, or found its object's queue full. */
-export const tooBusy = () =>
-  serviceUnavailable("The contact is being changed by many requests at once; retry shortly.");
 
 /**
  * Identifies a caller's contact. Reads the touched clusters once; a request that
@@ -71,7 +60,7 @@ export async function identifyContact(
   try {
     rows = await withRetries(() => readTouchedClusters(database(meteredD1(session, d1)), who, limits), budget);
   } catch (err) {
-    throw unavailable(String(err));
+    throw unavailable(String(err), FAILURE);
   }
   const plan = planReconciliation(rows, who, limits);
   if (isReadOnly(plan)) {
@@ -89,40 +78,22 @@ export async function identifyContact(
     try {
       result = await stub.reconcile({ key, who, rows, requestId, budget, limits });
     } catch (err) {
-      // The call itself failed (the object was reset, the network lost it): nothing ran,
-      // or a guarded batch that a replay finds done.
-      if (isTransient(err) && spendRetry(budget)) {
-        await backoff(budget, retry);
-        continue;
-      }
-      throw unavailable(String(err));
+      await retryThrownCall(err, budget, retry, FAILURE);
+      continue;
     }
     d1 = addUsage(d1, result.d1);
     budget.retriesLeft -= result.retriesSpent;
-    switch (result.kind) {
-      case "done":
-        return {
-          outcome: result.outcome,
-          response: result.response,
-          ignored: result.ignored,
-          d1,
-          objectCalls,
-          bookmark: laterBookmark(session.getBookmark(), result.bookmark),
-        };
-      case "reroute":
-        if (!spendRetry(budget)) throw tooBusy();
-        key = result.ownerKey;
-        rows = result.rows;
-        continue;
-      case "failed":
-        if (result.transient && spendRetry(budget)) {
-          await backoff(budget, retry);
-          continue;
-        }
-        throw unavailable(result.message);
-      case "contended":
-      case "busy":
-        throw tooBusy();
+    if (result.kind === "done") {
+      return {
+        outcome: result.outcome,
+        response: result.response,
+        ignored: result.ignored,
+        d1,
+        objectCalls,
+        bookmark: laterBookmark(session.getBookmark(), result.bookmark),
+      };
     }
+    if (result.kind === "reroute") rows = result.rows;
+    key = await nextOwner(result, key, budget, retry, FAILURE);
   }
 }

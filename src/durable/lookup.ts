@@ -12,7 +12,7 @@ import type { HistoryEvent, Identifiers, IdentifyResponse } from "../domain/cont
 import type { ClusterLimits } from "../domain/limits";
 import { answerLookup, type LookupAnswer } from "../domain/lookup";
 import { buildIdentifyResponse } from "../domain/reconcile";
-import { unavailable } from "./identify";
+import { unavailable } from "./owner-answers";
 import { withRetries } from "./retry";
 
 /**

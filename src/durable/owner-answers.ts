@@ -1,0 +1,64 @@
+import { type HttpError, serviceUnavailable } from "../errors";
+import { type Budget, backoff, isTransient, spendRetry } from "./retry";
+
+/**
+ * Logs what failed (never the caller's email or phone) and gives the 503 to answer.
+ * src/db has already replaced drizzle's wrapper (which quotes the caller's email and
+ * phone) with D1's own error, so the message is safe to log.
+ */
+export function unavailable(error: string, message = "storage or coordination failed"): HttpError {
+  console.error(JSON.stringify({ level: "error", message, error }));
+  return serviceUnavailable("Storage is unavailable right now; retry shortly.");
+}
+
+/** The 503 of a request that ran out of its budget on a busy cluster, or found its object's queue full. */
+export const tooBusy = () =>
+  serviceUnavailable("The contact is being changed by many requests at once; retry shortly.");
+
+/** The answers a ClusterReconciler gives to any use case when it did not finish it. */
+export type Detour =
+  /** The clusters belong to another object now: ask it. */
+  | { kind: "reroute"; ownerKey: string }
+  /** Storage failed in the object (returned, not thrown, across the RPC). */
+  | { kind: "failed"; transient: boolean; message: string }
+  /** The clusters kept changing under every attempt the budget allowed. */
+  | { kind: "contended" }
+  /** Refused before anything was written: the queue was full, or the call waited too long. */
+  | { kind: "busy" };
+
+/**
+ * After the call to an object threw (it was reset, the network lost it: nothing ran, or
+ * a guarded batch that a replay finds done): waits to retry it if the error is transient
+ * and the budget allows.
+ * @throws HttpError 503 otherwise, logged under `failure`.
+ */
+export async function retryThrownCall(err: unknown, budget: Budget, retry: number, failure: string): Promise<void> {
+  if (!isTransient(err) || !spendRetry(budget)) throw unavailable(String(err), failure);
+  await backoff(budget, retry);
+}
+
+/**
+ * The object to call next after a `Detour`: another after a hand-off, the same after a
+ * backoff for a transient storage failure; each out of `budget`.
+ * @throws HttpError 503 when the budget is spent, the cluster is too busy, or storage failed for good.
+ */
+export async function nextOwner(
+  answer: Detour,
+  key: string,
+  budget: Budget,
+  retry: number,
+  failure: string,
+): Promise<string> {
+  switch (answer.kind) {
+    case "reroute":
+      if (!spendRetry(budget)) throw tooBusy();
+      return answer.ownerKey;
+    case "failed":
+      if (!answer.transient || !spendRetry(budget)) throw unavailable(answer.message, failure);
+      await backoff(budget, retry);
+      return key;
+    case "contended":
+    case "busy":
+      throw tooBusy();
+  }
+}
