@@ -1,5 +1,14 @@
 import { sql } from "drizzle-orm";
-import { type AnySQLiteColumn, check, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import {
+  type AnySQLiteColumn,
+  check,
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
 
 /**
  * One row per identifier pair a caller sent us (the seed's `contacts` table).
@@ -56,6 +65,8 @@ export const contactBridges = sqliteTable(
       .notNull()
       .references(() => contacts.id),
     createdAt: text("createdAt").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`),
+    /** The request that merged through this bridge (server-generated); null for `legacy` bridges. */
+    requestId: text("requestId"),
   },
   (table) => [
     index("contact_bridges_email_contact_idx").on(table.emailContactId),
@@ -72,11 +83,13 @@ export const contactBridges = sqliteTable(
 export const contactEvents = sqliteTable("contact_events", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   at: text("at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`),
-  kind: text("kind", { enum: ["created", "linked", "merged", "split", "erased"] }).notNull(),
+  kind: text("kind", { enum: ["created", "linked", "merged", "split", "unmerged", "erased"] }).notNull(),
   primaryContactId: integer("primaryContactId").notNull(),
   /** JSON array of the contact ids involved, ascending. */
   contactIds: text("contactIds").notNull(),
   previousPrimaryContactId: integer("previousPrimaryContactId"),
+  /** The bridge a `merged` event recorded, or the one an `unmerged` event removed. */
+  bridgeId: integer("bridgeId"),
   requestId: text("requestId").notNull(),
 });
 
@@ -97,5 +110,27 @@ export const contactEventContacts = sqliteTable(
     primaryKey({ columns: [table.contactId, table.eventId] }),
     // Each write batch indexes the events newer than the newest indexed one.
     index("contact_event_contacts_event_idx").on(table.eventId),
+  ],
+);
+
+/**
+ * Do-not-link decisions: while a row stands, no write merges a cluster holding one of its
+ * contacts with a cluster holding the other (contract invariant 6). Written by an unmerge;
+ * lifted by `DELETE /separations/{id}`, or with either contact when it is deleted.
+ * `lowContactId < highContactId`, so a pair is stored one way only.
+ */
+export const contactSeparations = sqliteTable(
+  "contact_separations",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    lowContactId: integer("lowContactId").notNull(),
+    highContactId: integer("highContactId").notNull(),
+    createdAt: text("createdAt").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`),
+    requestId: text("requestId").notNull(),
+  },
+  (table) => [
+    check("contact_separations_ordered", sql`${table.lowContactId} < ${table.highContactId}`),
+    uniqueIndex("contact_separations_pair_idx").on(table.lowContactId, table.highContactId),
+    index("contact_separations_high_idx").on(table.highContactId),
   ],
 );
