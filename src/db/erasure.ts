@@ -153,7 +153,7 @@ export async function commitErasure(
   if (plan.addedBridges.length > 0) {
     writes.push(
       db.insert(contactBridges).select(sql`
-        SELECT NULL, 'legacy', json_extract(value, '$.emailContactId'), json_extract(value, '$.phoneContactId'), ${NOW}
+        SELECT NULL, 'legacy', json_extract(value, '$.emailContactId'), json_extract(value, '$.phoneContactId'), ${NOW}, NULL
           FROM json_each(${JSON.stringify(plan.addedBridges)}) ORDER BY key`),
     );
   }
@@ -163,7 +163,8 @@ export async function commitErasure(
     writes.push(
       db.insert(contactEvents).select(sql`
         SELECT NULL, ${NOW}, json_extract(value, '$.kind'), json_extract(value, '$.primaryContactId'),
-               json_extract(value, '$.contactIds'), json_extract(value, '$.previousPrimaryContactId'), ${requestId}
+               json_extract(value, '$.contactIds'), json_extract(value, '$.previousPrimaryContactId'), ${requestId},
+               json_extract(value, '$.bridgeId')
           FROM json_each(${JSON.stringify(plan.events)}) ORDER BY key`),
       indexNewEvents(db),
     );

@@ -88,9 +88,9 @@ export const contactEvents = sqliteTable("contact_events", {
   /** JSON array of the contact ids involved, ascending. */
   contactIds: text("contactIds").notNull(),
   previousPrimaryContactId: integer("previousPrimaryContactId"),
-  /** The bridge a `merged` event recorded, or the one an `unmerged` event removed. */
-  bridgeId: integer("bridgeId"),
   requestId: text("requestId").notNull(),
+  /** The bridge a `merged` event recorded, or the one an `unmerged` event removed (added last, by 0004). */
+  bridgeId: integer("bridgeId"),
 });
 
 /**
