@@ -31,8 +31,9 @@ export default defineConfig(async () => {
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
-                // An empty database of its own for the test that migrates live data step by step.
-                d1Databases: ["MIGRATION_TEST_DB"],
+                // Empty databases of their own: for the test that migrates live data step by step,
+                // and for the import that test/storage/import-equivalence.test.ts compares with /identify.
+                d1Databases: ["MIGRATION_TEST_DB", "IMPORT_TEST_DB"],
                 bindings: {
                   TEST_MIGRATIONS: migrations,
                   TEST_RATE_LIMIT: rateLimit ?? null,

@@ -7,6 +7,8 @@ declare global {
       TEST_MIGRATIONS: D1Migration[];
       /** An empty D1 database that no migration has touched (test/storage/migrations.test.ts). */
       MIGRATION_TEST_DB: D1Database;
+      /** An empty D1 database for an import (test/storage/import-equivalence.test.ts applies the migrations). */
+      IMPORT_TEST_DB: D1Database;
       /** `simple` of the RATE_LIMITER binding in wrangler.toml (null if it is missing). */
       TEST_RATE_LIMIT: { limit: number; period: number } | null;
       /** The tokens of API_TOKENS and ADMIN_TOKENS, by the role tests give them (test/tokens.ts). */

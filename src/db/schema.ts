@@ -134,3 +134,20 @@ export const contactSeparations = sqliteTable(
     index("contact_separations_high_idx").on(table.highContactId),
   ],
 );
+
+/**
+ * The ledger of `npm run import` into an empty database (tools/import): one row per
+ * import, keyed by a digest of the file and the settings it was planned under. The load
+ * runs in atomic chunks, each of which advances `chunksDone`, so an interrupted import
+ * resumes at the first chunk not written, and a finished one is not written twice.
+ */
+export const imports = sqliteTable("imports", {
+  id: text("id").primaryKey(),
+  source: text("source").notNull(),
+  records: integer("records").notNull(),
+  chunksDone: integer("chunksDone").notNull(),
+  chunksTotal: integer("chunksTotal").notNull(),
+  /** The import's time: what records without a `createdAt` are stamped with, the same on a resume. */
+  startedAt: text("startedAt").notNull(),
+  finishedAt: text("finishedAt"),
+});
