@@ -1,5 +1,7 @@
 import { type IRequest, Router } from "itty-router";
-import { errorResponse, HttpError } from "./errors";
+import { ERRORS } from "./contract/errors";
+import { ALLOW_HEADER } from "./contract/headers";
+import { errorResponse, fail } from "./errors";
 import { requireAdmin, requireToken } from "./http/auth";
 import { preflight, withCors } from "./http/cors";
 import { rateLimit } from "./http/rate-limit";
@@ -16,8 +18,9 @@ export { ClusterReconciler } from "./durable/reconciler";
 
 /** Answers a known path called with the wrong method (docs/contract.md: 405 with `Allow`). */
 const onlyAllow = (allow: string) => () => {
-  throw new HttpError(405, "method_not_allowed", `Use ${allow} for this path.`, {
-    headers: { Allow: allow },
+  throw fail("method_not_allowed", {
+    message: ERRORS.method_not_allowed.variants.allow(allow),
+    headers: { [ALLOW_HEADER]: allow },
   });
 };
 
@@ -64,7 +67,7 @@ router
   .get("/openapi.json", openApi)
   .all("/openapi.json", onlyAllow("GET"))
   .all("*", () => {
-    throw new HttpError(404, "not_found", "No such route.");
+    throw fail("not_found");
   });
 
 export default {

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import type { Identifiers } from "./contact";
-import { normaliseEmail, normalisePhone } from "./request";
+import { normaliseEmail, normalisePhone } from "./normalise";
 
 /** A request field that identifies a customer. */
 export type IdentifierField = keyof Identifiers;
@@ -189,10 +189,7 @@ export function screenIdentifiers(
   return { kept: kept.email === undefined && kept.phoneNumber === undefined ? undefined : kept, ignored };
 }
 
-/** The response header that lists the fields a 200 (or the 422) left out. */
-export const IGNORED_HEADER = "Identity-Ignored";
-
-/** The `Identity-Ignored` header value: comma-separated `field=reason`. */
+/** The fields left out, as an answer reports them: comma-separated `field=reason`. */
 export function ignoredHeader(ignored: readonly Ignored[]): string {
   return ignored.map(({ field, reason }) => `${field}=${reason}`).join(", ");
 }

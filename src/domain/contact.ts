@@ -6,22 +6,8 @@ export type ContactRow = Pick<Contact, "id" | "email" | "phoneNumber" | "linkedI
 /** A request's identifiers after normalisation; at least one is present. */
 export type Identifiers = { email?: string; phoneNumber?: string };
 
-/** The body of a successful `/identify` answer (docs/contract.md, "Response"). */
-export type IdentifyResponse = {
-  primaryContactId: number;
-  emails: string[];
-  phoneNumbers: string[];
-  secondaryContactIds: number[];
-};
-
-/** One event of a cluster's history (`GET /contacts/{id}/history`): ids, never a value. */
-export type HistoryEvent = {
-  at: string;
-  kind: "created" | "linked" | "merged" | "split" | "erased";
-  primaryContactId: number;
-  contactIds: number[];
-  requestId: string;
-};
+// The answers' shapes are the contract's; the domain builds them.
+export type { HistoryEvent, IdentifyResponse } from "../contract/responses";
 
 /** Creation order: `createdAt`, then `id` (timestamps are ISO strings, so they sort as text). */
 export function byAge(a: ContactRow, b: ContactRow): number {

@@ -1,5 +1,3 @@
-/** RFC 5321 caps a forward path at 256 octets including the angle brackets. */
-export const MAX_EMAIL_LENGTH = 254;
 /** RFC 5321, 4.5.3.1.1: a local part is at most 64 octets (UTF-8 octets under RFC 6531). */
 const MAX_LOCAL_OCTETS = 64;
 const MAX_LABEL_LENGTH = 63;

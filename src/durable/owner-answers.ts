@@ -1,3 +1,4 @@
+import { ERRORS } from "../contract/errors";
 import { type HttpError, serviceUnavailable } from "../errors";
 import { type Budget, backoff, isTransient, spendRetry } from "./retry";
 
@@ -8,12 +9,11 @@ import { type Budget, backoff, isTransient, spendRetry } from "./retry";
  */
 export function unavailable(error: string, message = "storage or coordination failed"): HttpError {
   console.error(JSON.stringify({ level: "error", message, error }));
-  return serviceUnavailable("Storage is unavailable right now; retry shortly.");
+  return serviceUnavailable();
 }
 
 /** The 503 of a request that ran out of its budget on a busy cluster, or found its object's queue full. */
-export const tooBusy = () =>
-  serviceUnavailable("The contact is being changed by many requests at once; retry shortly.");
+export const tooBusy = () => serviceUnavailable(ERRORS.service_unavailable.variants.busy);
 
 /** The answers a ClusterReconciler gives to any use case when it did not finish it. */
 export type Detour =

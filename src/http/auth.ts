@@ -1,4 +1,5 @@
-import { HttpError } from "../errors";
+import { WWW_AUTHENTICATE_HEADER } from "../contract/headers";
+import { fail, type HttpError } from "../errors";
 import { commaSeparated, hex } from "../text";
 import { requestFacts, routedPath } from "./request-facts";
 
@@ -13,9 +14,7 @@ function unauthorized(detail: "missing_token" | "invalid_token" | "not_configure
   // Without tokens nobody can be let in; the caller is told the same as for a wrong
   // token, so that an unconfigured deployment does not advertise itself.
   const challenge = detail === "missing_token" ? AUTH_CHALLENGE : `${AUTH_CHALLENGE}, error="invalid_token"`;
-  return new HttpError(401, "unauthorized", "A valid bearer token is required: send Authorization: Bearer <token>.", {
-    headers: { "WWW-Authenticate": challenge },
-  });
+  return fail("unauthorized", { headers: { [WWW_AUTHENTICATE_HEADER]: challenge } });
 }
 
 /** The tokens of a token secret: comma-separated, so that two can be valid during a rotation. */
@@ -107,5 +106,5 @@ export function requireToken(publicPaths: readonly string[]) {
 export function requireAdmin(request: Request): void {
   if (requestFacts(request).scope === "admin") return;
   requestFacts(request).detail = "caller_token_on_admin_route";
-  throw new HttpError(403, "forbidden", "This route needs an admin token (ADMIN_TOKENS).");
+  throw fail("forbidden");
 }

@@ -1,16 +1,13 @@
 import * as v from "valibot";
+import { ERRORS } from "../contract/errors";
+import { identifyRequestSchema, MAX_BODY_BYTES, MAX_JSON_DEPTH } from "../contract/request";
 import type { Identifiers } from "../domain/contact";
-import { IdentifyRequestSchema } from "../domain/request";
-import { HttpError } from "../errors";
+import { IDENTIFIER_RULES } from "../domain/normalise";
+import { fail } from "../errors";
 
-/** docs/contract.md: a body larger than this is answered 413 before it is parsed. */
-export const MAX_BODY_BYTES = 16 * 1024;
+const IdentifyRequestSchema = identifyRequestSchema(IDENTIFIER_RULES);
 
-/** Arrays and objects nested deeper than this are refused before `JSON.parse` sees them. */
-export const MAX_JSON_DEPTH = 32;
-
-const tooLarge = () =>
-  new HttpError(413, "payload_too_large", `The request body must be at most ${MAX_BODY_BYTES} bytes.`);
+const tooLarge = () => fail("payload_too_large");
 
 /** Reads at most MAX_BODY_BYTES, counting bytes as they stream in, whatever `Content-Length` says. */
 async function readBytes(body: ReadableStream<Uint8Array>): Promise<Uint8Array> {
@@ -69,15 +66,15 @@ async function readJsonBody(request: Request): Promise<unknown> {
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
-    throw new HttpError(400, "invalid_body", "The request body is not valid UTF-8.");
+    throw fail("invalid_body");
   }
   if (jsonDepth(text) > MAX_JSON_DEPTH) {
-    throw new HttpError(400, "invalid_json", `The request body must not nest deeper than ${MAX_JSON_DEPTH} levels.`);
+    throw fail("invalid_json", { message: ERRORS.invalid_json.variants.tooDeep });
   }
   try {
     return JSON.parse(text);
   } catch {
-    throw new HttpError(400, "invalid_json", "The request body is not valid JSON.");
+    throw fail("invalid_json");
   }
 }
 
@@ -89,7 +86,7 @@ async function readJsonBody(request: Request): Promise<unknown> {
 export async function readIdentifiers(request: Request): Promise<Identifiers> {
   const parsed = v.safeParse(IdentifyRequestSchema, await readJsonBody(request));
   if (!parsed.success) {
-    throw new HttpError(400, "invalid_request", "The request body is invalid.", {
+    throw fail("invalid_request", {
       issues: parsed.issues.map((issue) => ({ path: v.getDotPath(issue) ?? "", message: issue.message })),
     });
   }

@@ -1,11 +1,5 @@
-import { HttpError } from "../errors";
-
-/**
- * The header that carries a D1 bookmark both ways. Every answer that read or wrote D1
- * sends one; a caller that sends it back on its next request reads at least what that
- * answer showed (its own writes included). Without it a read may lag by the replica's delay.
- */
-export const BOOKMARK_HEADER = "Identity-Bookmark";
+import { BOOKMARK_HEADER } from "../contract/headers";
+import { fail } from "../errors";
 
 // D1 bookmarks are hex groups, e.g. 00000085-0000024c-00004c6d-8e61117bf38d7adb71b934ebbf891683.
 // Checked here so that a mangled header is the caller's 400, not D1's error and our 503.
@@ -20,11 +14,7 @@ export function requestBookmark(request: Request): string | undefined {
   const value = request.headers.get(BOOKMARK_HEADER)?.trim();
   if (value === undefined || value === "") return undefined;
   if (!BOOKMARK.test(value)) {
-    throw new HttpError(
-      400,
-      "invalid_bookmark",
-      `The ${BOOKMARK_HEADER} header must be a bookmark returned by this service, sent back unchanged.`,
-    );
+    throw fail("invalid_bookmark");
   }
   return value;
 }

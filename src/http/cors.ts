@@ -1,14 +1,11 @@
+import { CORS_EXPOSED_HEADERS, CORS_REQUEST_HEADERS } from "../contract/headers";
 import { commaSeparated } from "../text";
-import { BOOKMARK_HEADER } from "./bookmark";
 import { withHeaders } from "./headers";
 import { requestFacts } from "./request-facts";
 
 const ALLOW_METHODS = "GET, HEAD, POST, DELETE, OPTIONS";
-const ALLOW_HEADERS = `Authorization, Content-Type, X-Request-Id, ${BOOKMARK_HEADER}`;
-// Headers a browser script may read on our answers: the request id for support, the
-// fields the merge protection left out, what a 401, 429 or 503 tells the caller to do,
-// and the bookmark to send back.
-const EXPOSE_HEADERS = `X-Request-Id, Identity-Ignored, Retry-After, WWW-Authenticate, ${BOOKMARK_HEADER}`;
+const ALLOW_HEADERS = CORS_REQUEST_HEADERS.join(", ");
+const EXPOSE_HEADERS = CORS_EXPOSED_HEADERS.join(", ");
 const PREFLIGHT_MAX_AGE_SECONDS = "600";
 
 /** The origins of `ALLOWED_ORIGINS` (comma-separated, exact `scheme://host[:port]`); none means CORS is off. */

@@ -1,6 +1,7 @@
-import { type BlockList, IGNORED_HEADER, type Ignored, ignoredHeader, screenIdentifiers } from "../domain/blocking";
+import { IGNORED_HEADER } from "../contract/headers";
+import { type BlockList, type Ignored, ignoredHeader, screenIdentifiers } from "../domain/blocking";
 import type { Identifiers } from "../domain/contact";
-import { HttpError } from "../errors";
+import { fail } from "../errors";
 import { readIdentifiers } from "./body";
 import { noteIdentifiers, noteIgnored } from "./request-log";
 
@@ -26,12 +27,7 @@ export async function screenedIdentifiers(
   const { kept, ignored } = screenIdentifiers(blockList, who);
   noteIgnored(request, ignored);
   if (kept === undefined) {
-    throw new HttpError(
-      422,
-      "identifier_blocked",
-      "Every identifier of the request is a blocked placeholder; nothing was stored.",
-      { headers: ignoredHeaders(ignored) },
-    );
+    throw fail("identifier_blocked", { headers: ignoredHeaders(ignored) });
   }
   return { identifiers: kept, ignored };
 }

@@ -1,7 +1,8 @@
 import type { IRequest } from "itty-router";
 import * as v from "valibot";
-import { ContactIdSchema } from "../domain/request";
-import { HttpError } from "../errors";
+import { ERRORS } from "../contract/errors";
+import { ContactIdSchema } from "../contract/request";
+import { fail } from "../errors";
 
 /**
  * The `{id}` of a `/contacts/{id}` path, as a number.
@@ -10,7 +11,8 @@ import { HttpError } from "../errors";
 export function readContactId(request: IRequest): number {
   const parsed = v.safeParse(ContactIdSchema, request.params.id);
   if (!parsed.success) {
-    throw new HttpError(400, "invalid_request", "The contact id is invalid.", {
+    throw fail("invalid_request", {
+      message: ERRORS.invalid_request.variants.contactId,
       issues: parsed.issues.map((issue) => ({ path: "id", message: issue.message })),
     });
   }

@@ -1,4 +1,5 @@
-import { HttpError } from "../errors";
+import { RETRY_AFTER_HEADER } from "../contract/headers";
+import { fail } from "../errors";
 import { requestFacts } from "./request-facts";
 
 // The binding accepts no other periods; it cannot report its own, hence RATE_LIMIT_PERIOD.
@@ -24,7 +25,5 @@ export async function rateLimit(request: Request, env: Env): Promise<undefined> 
   }
   if (success) return undefined;
   const period = PERIODS.includes(env.RATE_LIMIT_PERIOD) ? env.RATE_LIMIT_PERIOD : "60";
-  throw new HttpError(429, "rate_limited", "Too many requests for this token; retry after the Retry-After delay.", {
-    headers: { "Retry-After": period },
-  });
+  throw fail("rate_limited", { headers: { [RETRY_AFTER_HEADER]: period } });
 }

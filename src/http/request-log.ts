@@ -1,13 +1,12 @@
+import { REQUEST_ID_HEADER } from "../contract/headers";
 import type { D1Usage } from "../db/metered";
 import type { Ignored } from "../domain/blocking";
 import type { Identifiers } from "../domain/contact";
 import type { Identified } from "../durable/identify";
-import { HttpError, INTERNAL_ERROR } from "../errors";
+import { HttpError } from "../errors";
 import { hex } from "../text";
 import { withHeaders } from "./headers";
 import { type RequestFacts, requestFacts, routedPath } from "./request-facts";
-
-const REQUEST_ID_HEADER = "X-Request-Id";
 
 // A caller's id is echoed only if it cannot smuggle anything into logs or headers.
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -80,7 +79,7 @@ export function noteError(request: Request, err: unknown): void {
     facts.outcome = err.code;
     return;
   }
-  facts.outcome = INTERNAL_ERROR;
+  facts.outcome = "internal_error";
   facts.detail = redact(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
 }
 

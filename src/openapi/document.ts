@@ -1,25 +1,23 @@
 import { toJsonSchemaDefs } from "@valibot/to-json-schema";
 import type { OpenAPIV3_1 } from "openapi-types";
-import { IGNORED_HEADER } from "../domain/blocking";
-import { ContactIdSchema, IdentifyRequestSchema } from "../domain/request";
-import { INTERNAL_ERROR } from "../errors";
-import { MAX_BODY_BYTES } from "../http/body";
-import { BOOKMARK_HEADER } from "../http/bookmark";
-import { INVALID_REQUEST, identifyExamples } from "./examples";
+import { ERRORS, type ErrorCode, type ErrorDetail, type ErrorSpec, type FieldIssue } from "../contract/errors";
+import { BOOKMARK_HEADER, type HeaderName, IGNORED_HEADER, RESPONSE_HEADERS } from "../contract/headers";
+import { ContactIdSchema, identifyRequestSchema, MAX_BODY_BYTES } from "../contract/request";
 import {
   DeleteContactResponseSchema,
   EraseResponseSchema,
-  type ErrorDetail,
   ErrorSchemas,
   FieldIssueSchema,
   HealthResponseSchema,
   HistoryResponseSchema,
   IdentifyResponseSchema,
-} from "./schemas";
+} from "../contract/responses";
+import { IDENTIFIER_RULES } from "../domain/normalise";
+import { INVALID_REQUEST, identifyExamples } from "./examples";
 
 /** Every named schema of the document, in valibot: components.schemas is generated from these. */
 const SCHEMAS = {
-  IdentifyRequest: IdentifyRequestSchema,
+  IdentifyRequest: identifyRequestSchema(IDENTIFIER_RULES),
   ContactId: ContactIdSchema,
   IdentifyResponse: IdentifyResponseSchema,
   EraseResponse: EraseResponseSchema,
@@ -30,7 +28,6 @@ const SCHEMAS = {
   ...ErrorSchemas,
 };
 type SchemaName = keyof typeof SCHEMAS;
-type ErrorSchemaName = keyof typeof ErrorSchemas;
 
 const schemaRef = (name: SchemaName): OpenAPIV3_1.ReferenceObject => ({ $ref: `#/components/schemas/${name}` });
 
@@ -55,34 +52,18 @@ function componentSchemas(): Record<string, OpenAPIV3_1.SchemaObject> {
   return converted as Record<string, OpenAPIV3_1.SchemaObject>;
 }
 
-const header = (description: string): OpenAPIV3_1.HeaderObject => ({
-  description,
-  required: true,
-  schema: { type: "string" },
-});
-
-/** components.headers, by the name each is sent under. */
-const HEADERS = {
-  "X-Request-Id": header("The request's id in the Worker's log; echoes a well-formed `X-Request-Id` sent."),
-  "Retry-After": header("Seconds to wait before retrying."),
-  Allow: header("The methods this path accepts."),
-  "WWW-Authenticate": header('`Bearer realm="identity"`, plus `error="invalid_token"` for a refused token.'),
-  [IGNORED_HEADER]: {
-    description:
-      "Fields of the request that the answer does not honour, comma-separated `field=reason`: `blocked` (a " +
-      "placeholder such as `0000000000` or `noreply@…`, never stored or matched), `cluster_limit` (storing it, " +
-      "or the merge it asked for, would take the cluster over `MAX_EMAILS_PER_CLUSTER` or " +
-      "`MAX_PHONES_PER_CLUSTER`), or `other_cluster` (a lookup whose email and phone lie in different " +
-      "clusters). Absent when every field was honoured.",
-    required: false,
-    schema: { type: "string" },
-    example: "phoneNumber=blocked",
-  },
-  [BOOKMARK_HEADER]: header(
-    "A D1 bookmark covering this answer (and the write it made). Send it back on the next request to read your own writes.",
-  ),
-} satisfies Record<string, OpenAPIV3_1.HeaderObject>;
-type HeaderName = keyof typeof HEADERS;
+/** components.headers, by the name each is sent under, from the contract's descriptions. */
+const HEADERS = Object.fromEntries(
+  Object.entries(RESPONSE_HEADERS).map(([name, doc]): [string, OpenAPIV3_1.HeaderObject] => [
+    name,
+    {
+      description: doc.description,
+      required: !("optional" in doc && doc.optional),
+      schema: { type: "string" },
+      ...("example" in doc ? { example: doc.example } : {}),
+    },
+  ]),
+);
 
 /** Response headers by reference: every answer carries `X-Request-Id`, some statuses more. */
 const headerRefs = (...names: HeaderName[]): Record<string, OpenAPIV3_1.ReferenceObject> =>
@@ -90,19 +71,32 @@ const headerRefs = (...names: HeaderName[]): Record<string, OpenAPIV3_1.Referenc
     ["X-Request-Id" as const, ...names].map((name) => [name, { $ref: `#/components/headers/${name}` }]),
   );
 
-/** A response of the error envelope, with the headers its status promises and one example per code. */
-function errorResponse<TName extends ErrorSchemaName>(
-  schema: TName,
-  description: string,
-  examples: Record<string, ErrorDetail<TName>>,
-  headers: HeaderName[] = [],
-): OpenAPIV3_1.ResponseObject {
+/** An example of the envelope's inside for `code`: the catalogue's message unless another is given. */
+const example = (code: ErrorCode, message: string = ERRORS[code].message, issues?: FieldIssue[]): ErrorDetail => ({
+  code,
+  message,
+  ...(issues ? { issues } : {}),
+});
+
+/**
+ * A response of the error envelope, one example per name, all of codes of one error schema;
+ * with the headers the catalogue says those codes carry.
+ */
+function errorResponse(description: string, examples: Record<string, ErrorDetail>): OpenAPIV3_1.ResponseObject {
+  const codes = Object.values(examples).map((error) => error.code);
+  const [first = "internal_error"] = codes;
+  const headers = new Set(
+    codes.flatMap((code): readonly HeaderName[] => {
+      const spec: ErrorSpec = ERRORS[code];
+      return spec.headers ?? [];
+    }),
+  );
   return {
     description,
     headers: headerRefs(...headers),
     content: {
       "application/json": {
-        schema: schemaRef(schema),
+        schema: schemaRef(ERRORS[first].schema),
         examples: Object.fromEntries(Object.entries(examples).map(([name, error]) => [name, { value: { error } }])),
       },
     },
@@ -110,96 +104,44 @@ function errorResponse<TName extends ErrorSchemaName>(
 }
 
 const RESPONSES = {
-  BadRequest: errorResponse("BadRequestError", "The body is not valid JSON, or breaks the request schema.", {
+  BadRequest: errorResponse("The body is not valid JSON, or breaks the request schema.", {
     [INVALID_REQUEST.name]: INVALID_REQUEST.error,
-    missingIdentifiers: {
-      code: "invalid_request",
-      message: "The request body is invalid.",
-      issues: [{ path: "", message: "provide an email, a phoneNumber, or both" }],
-    },
-    invalidJson: { code: "invalid_json", message: "The request body is not valid JSON." },
-    invalidBody: { code: "invalid_body", message: "The request body is not valid UTF-8." },
-    invalidBookmark: {
-      code: "invalid_bookmark",
-      message: `The ${BOOKMARK_HEADER} header must be a bookmark returned by this service, sent back unchanged.`,
-    },
+    missingIdentifiers: example("invalid_request", undefined, [
+      { path: "", message: "provide an email, a phoneNumber, or both" },
+    ]),
+    invalidJson: example("invalid_json"),
+    invalidBody: example("invalid_body"),
+    invalidBookmark: example("invalid_bookmark"),
   }),
-  Unauthorized: errorResponse(
-    "UnauthorizedError",
-    "Missing or unknown bearer token.",
-    {
-      unauthorized: {
-        code: "unauthorized",
-        message: "A valid bearer token is required: send Authorization: Bearer <token>.",
-      },
-    },
-    ["WWW-Authenticate"],
-  ),
-  NotFound: errorResponse("NotFoundError", "No route has this path.", {
-    notFound: { code: "not_found", message: "No such route." },
+  Unauthorized: errorResponse("Missing or unknown bearer token.", { unauthorized: example("unauthorized") }),
+  NotFound: errorResponse("No route has this path.", { notFound: example("not_found") }),
+  Forbidden: errorResponse("A caller's token (`API_TOKENS`) on an admin route.", { forbidden: example("forbidden") }),
+  ContactNotFound: errorResponse("No stored contact has this id, email or phone.", {
+    contactNotFound: example("contact_not_found", ERRORS.contact_not_found.variants.id(42)),
   }),
-  Forbidden: errorResponse("ForbiddenError", "A caller's token (`API_TOKENS`) on an admin route.", {
-    forbidden: { code: "forbidden", message: "This route needs an admin token (ADMIN_TOKENS)." },
+  BadContactId: errorResponse("The contact id in the path is not a positive integer.", {
+    invalidContactId: example("invalid_request", ERRORS.invalid_request.variants.contactId, [
+      { path: "id", message: "id must be a positive integer" },
+    ]),
   }),
-  ContactNotFound: errorResponse("ContactNotFoundError", "No stored contact has this id, email or phone.", {
-    contactNotFound: { code: "contact_not_found", message: "No contact has id 42." },
+  MethodNotAllowed: errorResponse("The path exists but not with this method (`GET /identify`).", {
+    methodNotAllowed: example("method_not_allowed", ERRORS.method_not_allowed.variants.allow("POST")),
   }),
-  BadContactId: errorResponse("BadRequestError", "The contact id in the path is not a positive integer.", {
-    invalidContactId: {
-      code: "invalid_request",
-      message: "The contact id is invalid.",
-      issues: [{ path: "id", message: "id must be a positive integer" }],
-    },
-  }),
-  MethodNotAllowed: errorResponse(
-    "MethodNotAllowedError",
-    "The path exists but not with this method (`GET /identify`).",
-    { methodNotAllowed: { code: "method_not_allowed", message: "Use POST for this path." } },
-    ["Allow"],
-  ),
-  PayloadTooLarge: errorResponse("PayloadTooLargeError", `The body is larger than ${MAX_BODY_BYTES} bytes.`, {
-    payloadTooLarge: {
-      code: "payload_too_large",
-      message: `The request body must be at most ${MAX_BODY_BYTES} bytes.`,
-    },
+  PayloadTooLarge: errorResponse(`The body is larger than ${MAX_BODY_BYTES} bytes.`, {
+    payloadTooLarge: example("payload_too_large"),
   }),
   IdentifierBlocked: errorResponse(
-    "IdentifierBlockedError",
-    "Every identifier of the request is blocked (see `Identity-Ignored`); nothing was written.",
-    {
-      identifierBlocked: {
-        code: "identifier_blocked",
-        message: "Every identifier of the request is a blocked placeholder; nothing was stored.",
-      },
-    },
-    [IGNORED_HEADER],
+    `Every identifier of the request is blocked (see \`${IGNORED_HEADER}\`); nothing was written.`,
+    { identifierBlocked: example("identifier_blocked") },
   ),
-  RateLimited: errorResponse(
-    "RateLimitedError",
-    "Too many requests from this caller.",
-    {
-      rateLimited: {
-        code: "rate_limited",
-        message: "Too many requests for this token; retry after the Retry-After delay.",
-      },
-    },
-    ["Retry-After"],
-  ),
+  RateLimited: errorResponse("Too many requests from this caller.", { rateLimited: example("rate_limited") }),
   InternalError: errorResponse(
-    "InternalError",
     "An unexpected failure, or a malformed merge protection variable (the Worker fails closed).",
-    {
-      internalError: { code: INTERNAL_ERROR, message: "The server failed to handle this request." },
-    },
+    { internalError: example("internal_error") },
   ),
-  ServiceUnavailable: errorResponse(
-    "ServiceUnavailableError",
-    "Storage or coordination failed after retries; nothing was written.",
-    {
-      serviceUnavailable: { code: "service_unavailable", message: "Storage is unavailable right now; retry shortly." },
-    },
-    ["Retry-After"],
-  ),
+  ServiceUnavailable: errorResponse("Storage or coordination failed after retries; nothing was written.", {
+    serviceUnavailable: example("service_unavailable"),
+  }),
 } satisfies Record<string, OpenAPIV3_1.ResponseObject>;
 type ResponseName = keyof typeof RESPONSES;
 

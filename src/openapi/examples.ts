@@ -1,9 +1,9 @@
 import type * as v from "valibot";
-import type { IdentifyResponse } from "../domain/contact";
-import type { IdentifyRequestSchema } from "../domain/request";
-import type { ErrorDetail } from "./schemas";
+import { ERRORS, type ErrorDetail } from "../contract/errors";
+import type { identifyRequestSchema } from "../contract/request";
+import type { IdentifyResponse } from "../contract/responses";
 
-type IdentifyRequest = v.InferInput<typeof IdentifyRequestSchema>;
+type IdentifyRequest = v.InferInput<ReturnType<typeof identifyRequestSchema>>;
 type Example<T> = { summary: string; value: T };
 
 // A walk-through, in order on an empty store: each answer follows from the requests
@@ -75,14 +75,14 @@ export const INVALID_REQUEST: {
   name: string;
   summary: string;
   request: IdentifyRequest;
-  error: ErrorDetail<"BadRequestError">;
+  error: ErrorDetail;
 } = {
   name: "invalidRequest",
   summary: "An invalid request: every problem is listed in `issues`",
   request: { email: "not-an-email", phoneNumber: "12" },
   error: {
     code: "invalid_request",
-    message: "The request body is invalid.",
+    message: ERRORS.invalid_request.message,
     issues: [
       { path: "email", message: "email must be a valid email address" },
       { path: "phoneNumber", message: "phoneNumber must be 3 to 20 digits with an optional leading +" },

@@ -1,8 +1,9 @@
 import type { IRequest } from "itty-router";
 import { protection } from "../config";
+import { ERRORS } from "../contract/errors";
 import { eraseContacts } from "../durable/erase";
 import { contactCluster } from "../durable/lookup";
-import { contactNotFound } from "../errors";
+import { fail } from "../errors";
 import { bookmarkHeaders, requestBookmark } from "../http/bookmark";
 import { readContactId } from "../http/params";
 import { requestFacts } from "../http/request-facts";
@@ -13,7 +14,7 @@ export async function getContact(request: IRequest, env: Env): Promise<Response>
   const id = readContactId(request);
   const { answer, d1, bookmark } = await contactCluster(env, id, protection(env).limits, requestBookmark(request));
   noteStorage(request, d1);
-  if (!answer) throw contactNotFound(`No contact has id ${id}.`);
+  if (!answer) throw fail("contact_not_found", { message: ERRORS.contact_not_found.variants.id(id) });
   return Response.json(answer, { headers: bookmarkHeaders(bookmark) });
 }
 
@@ -29,6 +30,6 @@ export async function deleteContact(request: IRequest, env: Env): Promise<Respon
     limits,
   );
   noteStorage(request, d1, objectCalls);
-  if (!result) throw contactNotFound(`No contact has id ${id}.`);
+  if (!result) throw fail("contact_not_found", { message: ERRORS.contact_not_found.variants.id(id) });
   return Response.json({ erasedContactIds: result.erasedContactIds }, { headers: bookmarkHeaders(bookmark) });
 }

@@ -1,6 +1,6 @@
 import { protection } from "../config";
 import { eraseContacts } from "../durable/erase";
-import { contactNotFound } from "../errors";
+import { fail } from "../errors";
 import { readIdentifiers } from "../http/body";
 import { bookmarkHeaders } from "../http/bookmark";
 import { requestFacts } from "../http/request-facts";
@@ -22,6 +22,6 @@ export async function erase(request: Request, env: Env): Promise<Response> {
     limits,
   );
   noteStorage(request, d1, objectCalls);
-  if (!result) throw contactNotFound("No contact holds this email or phone number.");
+  if (!result) throw fail("contact_not_found");
   return Response.json(result, { headers: bookmarkHeaders(bookmark) });
 }

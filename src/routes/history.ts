@@ -1,6 +1,7 @@
 import type { IRequest } from "itty-router";
+import { ERRORS } from "../contract/errors";
 import { contactHistory } from "../durable/lookup";
-import { contactNotFound } from "../errors";
+import { fail } from "../errors";
 import { bookmarkHeaders, requestBookmark } from "../http/bookmark";
 import { readContactId } from "../http/params";
 import { noteStorage } from "../http/request-log";
@@ -13,6 +14,6 @@ export async function getHistory(request: IRequest, env: Env): Promise<Response>
   const id = readContactId(request);
   const { answer, d1, bookmark } = await contactHistory(env, id, requestBookmark(request));
   noteStorage(request, d1);
-  if (!answer) throw contactNotFound(`No contact has id ${id}, and no event names it.`);
+  if (!answer) throw fail("contact_not_found", { message: ERRORS.contact_not_found.variants.history(id) });
   return Response.json({ events: answer }, { headers: bookmarkHeaders(bookmark) });
 }

@@ -1,6 +1,6 @@
 import { protection } from "../config";
 import { lookupContact } from "../durable/lookup";
-import { contactNotFound } from "../errors";
+import { fail } from "../errors";
 import { bookmarkHeaders, requestBookmark } from "../http/bookmark";
 import { ignoredHeaders, screenedIdentifiers } from "../http/identifiers";
 import { noteIgnored, noteStorage } from "../http/request-log";
@@ -17,7 +17,7 @@ export async function lookup(request: Request, env: Env): Promise<Response> {
   const { identifiers, ignored } = await screenedIdentifiers(request, blockList);
   const { answer, d1, bookmark: read } = await lookupContact(env, identifiers, limits, bookmark);
   noteStorage(request, d1);
-  if (!answer) throw contactNotFound("No contact holds this email or phone number.");
+  if (!answer) throw fail("contact_not_found");
   const all = [...ignored, ...answer.ignored];
   noteIgnored(request, all);
   return Response.json(answer.response, { headers: { ...bookmarkHeaders(read), ...ignoredHeaders(all) } });

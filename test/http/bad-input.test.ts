@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from "../../src/http/body";
+import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from "../../src/contract/request";
 import { call, countRows, identify, postIdentify, storedRows, unique } from "../helpers";
 
 type ErrorBody = { error: { code: string; message: string; issues?: { path: string; message: string }[] } };

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from "../../src/contract/request";
 import { blockingRule, parseBlockList } from "../../src/domain/blocking";
-import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from "../../src/http/body";
 import { call, countRows, expectInvariants } from "../helpers";
 
 // Property: whatever the body, the Worker never answers 5xx, an invalid body writes

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { type Schema, Validator } from "@cfworker/json-schema";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { MAX_BODY_BYTES } from "../../src/http/body";
+import { MAX_BODY_BYTES } from "../../src/contract/request";
 import { call, callAsAdmin, callWith, d1Sessions, postIdentify, unique } from "../helpers";
 
 // The contract test: what the Worker really answers, successes and every error, must

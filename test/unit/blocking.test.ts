@@ -6,7 +6,7 @@ import {
   parseBlockList,
   screenIdentifiers,
 } from "../../src/domain/blocking";
-import { normaliseEmail, normalisePhone } from "../../src/domain/request";
+import { normaliseEmail, normalisePhone } from "../../src/domain/normalise";
 
 const builtIn = parseBlockList("");
 const phoneRule = (phone: string, list = builtIn) =>

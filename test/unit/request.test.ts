@@ -1,6 +1,9 @@
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
-import { IdentifyRequestSchema } from "../../src/domain/request";
+import { identifyRequestSchema } from "../../src/contract/request";
+import { IDENTIFIER_RULES } from "../../src/domain/normalise";
+
+const IdentifyRequestSchema = identifyRequestSchema(IDENTIFIER_RULES);
 
 const parse = (input: unknown) => v.safeParse(IdentifyRequestSchema, input);
 const accepted = (input: unknown) => {

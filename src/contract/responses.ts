@@ -1,6 +1,22 @@
 import * as v from "valibot";
-import type { HistoryEvent, IdentifyResponse } from "../domain/contact";
-import { type FieldIssue, INTERNAL_ERROR } from "../errors";
+import { ERRORS, type ErrorCode, type ErrorSchemaName, type ErrorSpec, type FieldIssue } from "./errors";
+
+/** The body of a successful `/identify` answer (docs/contract.md, "Response"). */
+export type IdentifyResponse = {
+  primaryContactId: number;
+  emails: string[];
+  phoneNumbers: string[];
+  secondaryContactIds: number[];
+};
+
+/** One event of a cluster's history (`GET /contacts/{id}/history`): ids, never a value. */
+export type HistoryEvent = {
+  at: string;
+  kind: "created" | "linked" | "merged" | "split" | "erased";
+  primaryContactId: number;
+  contactIds: number[];
+  requestId: string;
+};
 
 // The shapes the Worker answers with, in valibot so that the OpenAPI document derives
 // their JSON Schema the same way it derives the request's. The code builds these bodies
@@ -92,10 +108,10 @@ export const FieldIssueSchema = v.pipe(
 ) satisfies v.GenericSchema<FieldIssue>;
 
 /**
- * The error envelope of src/errors.ts, narrowed to the codes one status carries, so a
+ * The error envelope of src/errors.ts, narrowed to the codes one schema carries, so a
  * generated client can switch on `error.code` per status.
  */
-function errorBody<const TCodes extends readonly [string, ...string[]]>(codes: TCodes) {
+function errorBody(codes: [ErrorCode, ...ErrorCode[]]) {
   return v.strictObject({
     error: v.strictObject({
       code: v.picklist(codes),
@@ -105,27 +121,27 @@ function errorBody<const TCodes extends readonly [string, ...string[]]>(codes: T
   });
 }
 
-/** Every error status the Worker answers with, and the codes each carries. */
-export const ErrorSchemas = {
-  BadRequestError: v.pipe(
-    errorBody(["invalid_request", "invalid_json", "invalid_body", "invalid_bookmark"]),
-    v.description(
-      "`invalid_request`: the body is JSON but breaks the request schema, with one entry in `issues` " +
-        "per problem; `invalid_json`: not JSON, or nested too deep; `invalid_body`: not UTF-8, or unreadable; " +
-        "`invalid_bookmark`: the `Identity-Bookmark` header is not a bookmark this service returned.",
-    ),
-  ),
-  UnauthorizedError: errorBody(["unauthorized"]),
-  NotFoundError: errorBody(["not_found"]),
-  ForbiddenError: errorBody(["forbidden"]),
-  ContactNotFoundError: errorBody(["contact_not_found"]),
-  MethodNotAllowedError: errorBody(["method_not_allowed"]),
-  PayloadTooLargeError: errorBody(["payload_too_large"]),
-  IdentifierBlockedError: errorBody(["identifier_blocked"]),
-  RateLimitedError: errorBody(["rate_limited"]),
-  InternalError: errorBody([INTERNAL_ERROR]),
-  ServiceUnavailableError: errorBody(["service_unavailable"]),
-} as const;
+/** The error schema of a group of codes; one that holds several says what each means. */
+function errorSchema(codes: [ErrorCode, ...ErrorCode[]]) {
+  if (codes.length === 1) return errorBody(codes);
+  const about = codes.map((code) => {
+    const spec: ErrorSpec = ERRORS[code];
+    return `\`${code}\`: ${spec.about ?? spec.message}`;
+  });
+  return v.pipe(errorBody(codes), v.description(`${about.join("; ")}.`));
+}
 
-/** The inside of the envelope a status answers with: what its examples must look like. */
-export type ErrorDetail<TName extends keyof typeof ErrorSchemas> = v.InferOutput<(typeof ErrorSchemas)[TName]>["error"];
+/** The codes of the catalogue by the error schema that lists them, in catalogue order. */
+function codesBySchema(): Map<ErrorSchemaName, [ErrorCode, ...ErrorCode[]]> {
+  const groups = new Map<ErrorSchemaName, [ErrorCode, ...ErrorCode[]]>();
+  for (const code of Object.keys(ERRORS) as ErrorCode[]) {
+    const group = groups.get(ERRORS[code].schema);
+    if (group) group.push(code);
+    else groups.set(ERRORS[code].schema, [code]);
+  }
+  return groups;
+}
+
+/** Every error schema of the API, generated from the catalogue (src/contract/errors.ts). */
+export const ErrorSchemas = {} as Record<ErrorSchemaName, v.GenericSchema>;
+for (const [name, codes] of codesBySchema()) ErrorSchemas[name] = errorSchema(codes);
