@@ -13,15 +13,13 @@ export function ignoredHeaders(ignored: readonly Ignored[]): Record<string, stri
 /**
  * Reads the identifiers of a body of `/identify` or `/lookup` and drops those `blockList`
  * blocks (recorded for the log by rule name): the one screening step of every route that
- * matches identifiers. The caller takes `blockList` from `protection(env)` before the
+ * matches identifiers; the fields it drops are noted for the log, and routes/respond.ts
+ * adds them to the answer's `Identity-Ignored`. The caller takes `blockList` from `protection(env)` before the
  * body is read, so that a malformed configuration fails every request closed, valid or not.
  * @throws HttpError 400 for a body that breaks the schema, 422 `identifier_blocked` when
  *   every identifier is blocked.
  */
-export async function screenedIdentifiers(
-  request: Request,
-  blockList: BlockList,
-): Promise<{ identifiers: Identifiers; ignored: Ignored[] }> {
+export async function screenedIdentifiers(request: Request, blockList: BlockList): Promise<Identifiers> {
   const who = await readIdentifiers(request);
   noteIdentifiers(request, who);
   const { kept, ignored } = screenIdentifiers(blockList, who);
@@ -29,5 +27,5 @@ export async function screenedIdentifiers(
   if (kept === undefined) {
     throw fail("identifier_blocked", { headers: ignoredHeaders(ignored) });
   }
-  return { identifiers: kept, ignored };
+  return kept;
 }

@@ -2,7 +2,7 @@ import { REQUEST_ID_HEADER } from "../contract/headers";
 import type { D1Usage } from "../db/metered";
 import type { Ignored } from "../domain/blocking";
 import type { Identifiers } from "../domain/contact";
-import type { Identified } from "../durable/identify";
+import type { Outcome } from "../domain/reconcile";
 import { HttpError } from "../errors";
 import { hex } from "../text";
 import { withHeaders } from "./headers";
@@ -40,25 +40,24 @@ export function noteIdentifiers(request: Request, identifiers: Identifiers): voi
   facts.storage = undefined;
 }
 
-/** Records the storage work of a route other than `/identify` (read-only routes call no object). */
-export function noteStorage(request: Request, d1: D1Usage, objectCalls = 0): void {
-  requestFacts(request).storage = { d1RoundTrips: d1.roundTrips, d1Statements: d1.statements, objectCalls };
-}
-
 /** Records the fields the merge protection left out, for the log line (rule names, never values). */
 export function noteIgnored(request: Request, ignored: readonly Ignored[]): void {
   requestFacts(request).ignored = ignored;
 }
 
-/** Records what a reconciliation did and what it cost in storage. */
-export function noteIdentified(request: Request, result: Identified): void {
+/** What a use case did, as the log line reports it (see routes/respond.ts). */
+export type Done = { outcome?: Outcome; d1: D1Usage; objectCalls: number; ignored: readonly Ignored[] };
+
+/**
+ * Records what a request's use case did, what it cost in storage and what it left out,
+ * after what the screening left out (noteIgnored). Returns every field left out.
+ */
+export function noteDone(request: Request, { outcome, d1, objectCalls, ignored }: Done): readonly Ignored[] {
   const facts = requestFacts(request);
-  facts.outcome = result.outcome;
-  facts.storage = {
-    d1RoundTrips: result.d1.roundTrips,
-    d1Statements: result.d1.statements,
-    objectCalls: result.objectCalls,
-  };
+  if (outcome !== undefined) facts.outcome = outcome;
+  facts.storage = { d1RoundTrips: d1.roundTrips, d1Statements: d1.statements, objectCalls };
+  facts.ignored = [...(facts.ignored ?? []), ...ignored];
+  return facts.ignored;
 }
 
 // Error messages can quote input (a parser showing the text it choked on): mask

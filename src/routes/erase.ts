@@ -1,10 +1,10 @@
 import { protection } from "../config";
-import { eraseContacts } from "../durable/erase";
 import { fail } from "../errors";
 import { readIdentifiers } from "../http/body";
-import { bookmarkHeaders } from "../http/bookmark";
 import { requestFacts } from "../http/request-facts";
-import { noteIdentifiers, noteStorage } from "../http/request-log";
+import { noteIdentifiers } from "../http/request-log";
+import { eraseValues } from "../usecases/erase";
+import { respond } from "./respond";
 
 /**
  * `POST /erase` (admin): removes an email and/or a phone from every contact holding them,
@@ -15,13 +15,6 @@ export async function erase(request: Request, env: Env): Promise<Response> {
   noteIdentifiers(request, values);
   // Read before anything is erased: a malformed setting fails closed with nothing written.
   const { limits } = protection(env);
-  const { result, d1, objectCalls, bookmark } = await eraseContacts(
-    env,
-    { values },
-    requestFacts(request).requestId,
-    limits,
-  );
-  noteStorage(request, d1, objectCalls);
-  if (!result) throw fail("contact_not_found");
-  return Response.json(result, { headers: bookmarkHeaders(bookmark) });
+  const result = await eraseValues(env, values, requestFacts(request).requestId, limits);
+  return respond(request, result, () => fail("contact_not_found"));
 }

@@ -1,10 +1,10 @@
 import type { IRequest } from "itty-router";
 import { ERRORS } from "../contract/errors";
-import { contactHistory } from "../durable/lookup";
 import { fail } from "../errors";
-import { bookmarkHeaders, requestBookmark } from "../http/bookmark";
+import { requestBookmark } from "../http/bookmark";
 import { readContactId } from "../http/params";
-import { noteStorage } from "../http/request-log";
+import { contactHistory } from "../usecases/lookup";
+import { respond } from "./respond";
 
 /**
  * `GET /contacts/{id}/history` (admin): what happened to the cluster of `id` and the clusters
@@ -12,8 +12,8 @@ import { noteStorage } from "../http/request-log";
  */
 export async function getHistory(request: IRequest, env: Env): Promise<Response> {
   const id = readContactId(request);
-  const { answer, d1, bookmark } = await contactHistory(env, id, requestBookmark(request));
-  noteStorage(request, d1);
-  if (!answer) throw fail("contact_not_found", { message: ERRORS.contact_not_found.variants.history(id) });
-  return Response.json({ events: answer }, { headers: bookmarkHeaders(bookmark) });
+  const result = await contactHistory(env, id, requestBookmark(request));
+  return respond(request, result, () =>
+    fail("contact_not_found", { message: ERRORS.contact_not_found.variants.history(id) }),
+  );
 }

@@ -1,9 +1,9 @@
 import { protection } from "../config";
-import { lookupContact } from "../durable/lookup";
 import { fail } from "../errors";
-import { bookmarkHeaders, requestBookmark } from "../http/bookmark";
-import { ignoredHeaders, screenedIdentifiers } from "../http/identifiers";
-import { noteIgnored, noteStorage } from "../http/request-log";
+import { requestBookmark } from "../http/bookmark";
+import { screenedIdentifiers } from "../http/identifiers";
+import { lookupContact } from "../usecases/lookup";
+import { respond } from "./respond";
 
 /**
  * `POST /lookup`: the cluster of an email or phone, from one D1 read in the Worker:
@@ -14,11 +14,6 @@ export async function lookup(request: Request, env: Env): Promise<Response> {
   const bookmark = requestBookmark(request);
   // Before the body is read: a malformed configuration fails every request closed (500).
   const { blockList, limits } = protection(env);
-  const { identifiers, ignored } = await screenedIdentifiers(request, blockList);
-  const { answer, d1, bookmark: read } = await lookupContact(env, identifiers, limits, bookmark);
-  noteStorage(request, d1);
-  if (!answer) throw fail("contact_not_found");
-  const all = [...ignored, ...answer.ignored];
-  noteIgnored(request, all);
-  return Response.json(answer.response, { headers: { ...bookmarkHeaders(read), ...ignoredHeaders(all) } });
+  const identifiers = await screenedIdentifiers(request, blockList);
+  return respond(request, await lookupContact(env, identifiers, limits, bookmark), () => fail("contact_not_found"));
 }

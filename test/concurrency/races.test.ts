@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { IdentifyResponse } from "../../src/domain/contact";
-import { identifyContact } from "../../src/durable/identify";
 import { REQUEST_BUDGET } from "../../src/durable/retry";
+import { identifyContact } from "../../src/usecases/identify";
 import {
   callWith,
   clusterRows,

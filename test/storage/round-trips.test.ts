@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { identifyContact } from "../../src/durable/identify";
+import { identifyContact } from "../../src/usecases/identify";
 import { LIMITS, unique } from "../helpers";
 
 // The D1 work each kind of request costs. In production every round trip is a network
@@ -69,7 +69,7 @@ describe("D1 round trips and statements per request kind", () => {
       );
     const result = await identifyContact(env, { email: a.email, phoneNumber: b.phoneNumber }, "test-request", LIMITS);
     expect(result.outcome).toBe("merged");
-    expect(result.response.secondaryContactIds).toHaveLength(6);
+    expect(result.answer.secondaryContactIds).toHaveLength(6);
     expect(result.objectCalls).toBe(1);
     // Both values known: the re-pointing, the bridge and the `merged` event, in the same batch.
     expect(result.d1).toEqual({ roundTrips: 2, statements: 7 });

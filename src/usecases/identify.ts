@@ -1,34 +1,24 @@
-import { addUsage, type D1Usage, meteredD1, noUsage } from "../db/metered";
+import { addUsage, meteredD1, noUsage } from "../db/metered";
 import { database, readTouchedClusters } from "../db/queries";
 import { laterBookmark, readSession } from "../db/sessions";
-import type { Ignored } from "../domain/blocking";
 import type { ContactRow, Identifiers, IdentifyResponse } from "../domain/contact";
 import type { ClusterLimits } from "../domain/limits";
 import { buildIdentifyResponse, clusterOf, isReadOnly, type Outcome, planReconciliation } from "../domain/reconcile";
+import { reconcilerStub } from "../durable/placement";
+import type { ReconcileResult } from "../durable/reconciler";
+import { newBudget, withRetries } from "../durable/retry";
+import { newContactObjects, ownerKey } from "../durable/routing";
 import { nextOwner, retryThrownCall, unavailable } from "./owner-answers";
-import { reconcilerStub } from "./placement";
-import type { ReconcileResult } from "./reconciler";
-import { newBudget, withRetries } from "./retry";
-import { newContactObjects, ownerKey } from "./routing";
+import type { UseCaseResult } from "./result";
 
 /** How a failed identification is logged. */
 const FAILURE = "storage or coordination failed";
 
-export type Identified = {
-  outcome: Outcome;
-  response: IdentifyResponse;
-  /** Fields the cluster limits left out (a new identifier, or the phone of a refused merge). */
-  ignored: Ignored[];
-  /** D1 work of the whole request, in this Worker and in the objects it called. */
-  d1: D1Usage;
-  /** Durable Object calls made (0 when the request changed nothing). */
-  objectCalls: number;
-  /**
-   * A D1 bookmark at or after everything this answer shows (the object's commit
-   * included): a later read given it sees this request's write.
-   */
-  bookmark: string | null;
-};
+/**
+ * An identification always answers a cluster, and says what it did. `ignored`: the fields
+ * the cluster limits left out (a new identifier, or the phone of a refused merge).
+ */
+export type Identified = UseCaseResult<IdentifyResponse> & { answer: IdentifyResponse; outcome: Outcome };
 
 /**
  * Identifies a caller's contact. Reads the touched clusters once; a request that
@@ -64,8 +54,8 @@ export async function identifyContact(
   }
   const plan = planReconciliation(rows, who, limits);
   if (isReadOnly(plan)) {
-    const response = buildIdentifyResponse(clusterOf(rows, plan.answerRoot), limits);
-    return { outcome: plan.outcome, response, ignored: plan.ignored, d1, objectCalls, bookmark: session.getBookmark() };
+    const answer = buildIdentifyResponse(clusterOf(rows, plan.answerRoot), limits);
+    return { outcome: plan.outcome, answer, ignored: plan.ignored, d1, objectCalls, bookmark: session.getBookmark() };
   }
 
   let key = ownerKey(rows, who, newContactObjects(env));
@@ -86,7 +76,7 @@ export async function identifyContact(
     if (result.kind === "done") {
       return {
         outcome: result.outcome,
-        response: result.response,
+        answer: result.response,
         ignored: result.ignored,
         d1,
         objectCalls,

@@ -1,27 +1,22 @@
 import { readErasureScope } from "../db/erasure";
-import { addUsage, type D1Usage, meteredD1, noUsage } from "../db/metered";
+import { addUsage, meteredD1, noUsage } from "../db/metered";
 import { database } from "../db/queries";
 import { PrimaryD1 } from "../db/sessions";
-import type { IdentifyResponse } from "../domain/contact";
+import type { Identifiers, IdentifyResponse } from "../domain/contact";
 import { type ErasureTarget, namesAnything, type StoredContact } from "../domain/erasure";
 import type { ClusterLimits } from "../domain/limits";
+import { reconcilerStub } from "../durable/placement";
+import type { EraseResult } from "../durable/reconciler";
+import { newBudget, withRetries } from "../durable/retry";
+import { erasureOwnerKey, newContactObjects } from "../durable/routing";
 import { nextOwner, retryThrownCall, unavailable } from "./owner-answers";
-import { reconcilerStub } from "./placement";
-import type { EraseResult } from "./reconciler";
-import { newBudget, withRetries } from "./retry";
-import { erasureOwnerKey, newContactObjects } from "./routing";
+import type { UseCaseResult } from "./result";
 
 /** How a failed erasure is logged. */
 const FAILURE = "erasure failed";
 
-export type Erased = {
-  /** Undefined when nothing stored matched the target (a 404). */
-  result: { erasedContactIds: number[]; clusters: IdentifyResponse[] } | undefined;
-  d1: D1Usage;
-  objectCalls: number;
-  /** The D1 bookmark after the erasure: a read sent with it sees the erasure. */
-  bookmark: string | null;
-};
+/** What an erasure answers: the contacts deleted, and what remains of every cluster it touched. */
+export type Erased = { erasedContactIds: number[]; clusters: IdentifyResponse[] };
 
 /**
  * Erases a cluster or values. Reads the scope once to find the ClusterReconciler that owns
@@ -30,12 +25,12 @@ export type Erased = {
  * budget per request, as for `/identify` (retry.ts). `limits` bound the clusters answered.
  * @throws HttpError 503 when storage or coordination still fails within the budget.
  */
-export async function eraseContacts(
+async function eraseContacts(
   env: Env,
   target: ErasureTarget,
   requestId: string,
   limits: ClusterLimits,
-): Promise<Erased> {
+): Promise<UseCaseResult<Erased>> {
   let d1 = noUsage();
   let objectCalls = 0;
   const budget = newBudget();
@@ -47,7 +42,9 @@ export async function eraseContacts(
   } catch (err) {
     throw unavailable(String(err), FAILURE);
   }
-  if (!namesAnything(rows, target)) return { result: undefined, d1, objectCalls, bookmark: primary.bookmark() };
+  if (!namesAnything(rows, target)) {
+    return { answer: undefined, d1, objectCalls, bookmark: primary.bookmark(), ignored: [] };
+  }
   let key = erasureOwnerKey(rows, target, newContactObjects(env));
   for (let retry = 1; ; retry++) {
     objectCalls += 1;
@@ -64,9 +61,35 @@ export async function eraseContacts(
     budget.retriesLeft -= answer.retriesSpent;
     if (answer.kind === "done") {
       const { erasedContactIds, clusters, bookmark } = answer;
-      return { result: { erasedContactIds, clusters }, d1, objectCalls, bookmark };
+      return { answer: { erasedContactIds, clusters }, d1, objectCalls, bookmark, ignored: [] };
     }
-    if (answer.kind === "not_found") return { result: undefined, d1, objectCalls, bookmark: primary.bookmark() };
+    if (answer.kind === "not_found") {
+      return { answer: undefined, d1, objectCalls, bookmark: primary.bookmark(), ignored: [] };
+    }
     key = await nextOwner(answer, key, budget, retry, FAILURE);
   }
+}
+
+/**
+ * `POST /erase`: removes an email and/or a phone from every contact holding them, deletes
+ * contacts left with neither; no answer when nothing stored holds them.
+ */
+export function eraseValues(
+  env: Env,
+  values: Identifiers,
+  requestId: string,
+  limits: ClusterLimits,
+): Promise<UseCaseResult<Erased>> {
+  return eraseContacts(env, { values }, requestId, limits);
+}
+
+/** `DELETE /contacts/{id}`: erases the whole cluster of contact `id`; no answer when there is none. */
+export async function eraseCluster(
+  env: Env,
+  id: number,
+  requestId: string,
+  limits: ClusterLimits,
+): Promise<UseCaseResult<{ erasedContactIds: number[] }>> {
+  const result = await eraseContacts(env, { cluster: id }, requestId, limits);
+  return { ...result, answer: result.answer && { erasedContactIds: result.answer.erasedContactIds } };
 }

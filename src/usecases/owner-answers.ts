@@ -1,6 +1,6 @@
 import { ERRORS } from "../contract/errors";
+import { type Budget, backoff, isTransient, spendRetry } from "../durable/retry";
 import { type HttpError, serviceUnavailable } from "../errors";
-import { type Budget, backoff, isTransient, spendRetry } from "./retry";
 
 /**
  * Logs what failed (never the caller's email or phone) and gives the 503 to answer.

@@ -1,0 +1,49 @@
+import { isLiveContact, readClusterOfContact, readHistory, readTouchedClusters } from "../db/queries";
+import type { HistoryEvent, Identifiers, IdentifyResponse } from "../domain/contact";
+import type { ClusterLimits } from "../domain/limits";
+import { answerLookup } from "../domain/lookup";
+import { buildIdentifyResponse } from "../domain/reconcile";
+import { readOnly, type UseCaseResult } from "./result";
+
+/** `POST /lookup`: the cluster of the email, else of the phone; no answer when neither is known. */
+export function lookupContact(
+  env: Env,
+  who: Identifiers,
+  limits: ClusterLimits,
+  bookmark?: string,
+): Promise<UseCaseResult<IdentifyResponse>> {
+  return readOnly(env, bookmark, async (db) => {
+    const found = answerLookup(await readTouchedClusters(db, who, limits), who, limits);
+    return found ? { answer: found.response, ignored: found.ignored } : { answer: undefined };
+  });
+}
+
+/** `GET /contacts/{id}`: the cluster of contact `id`; no answer when there is no such live contact. */
+export function contactCluster(
+  env: Env,
+  id: number,
+  limits: ClusterLimits,
+  bookmark?: string,
+): Promise<UseCaseResult<IdentifyResponse>> {
+  return readOnly(env, bookmark, async (db) => {
+    const rows = await readClusterOfContact(db, id, limits);
+    return { answer: rows.length === 0 ? undefined : buildIdentifyResponse(rows, limits) };
+  });
+}
+
+/**
+ * `GET /contacts/{id}/history`: the events of the cluster of `id`, oldest first, also for a
+ * former (erased) id; no answer when `id` is neither live nor named by any event. A live
+ * contact from before events were recorded has an empty history.
+ */
+export function contactHistory(
+  env: Env,
+  id: number,
+  bookmark?: string,
+): Promise<UseCaseResult<{ events: HistoryEvent[] }>> {
+  return readOnly(env, bookmark, async (db) => {
+    const events = await readHistory(db, id);
+    if (events.length > 0) return { answer: { events } };
+    return { answer: (await isLiveContact(db, id)) ? { events: [] } : undefined };
+  });
+}
