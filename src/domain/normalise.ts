@@ -1,5 +1,11 @@
 import * as v from "valibot";
-import { type IdentifierRules, MAX_EMAIL_LENGTH, MAX_PHONE_LENGTH, MIN_PHONE_LENGTH } from "../contract/request";
+import {
+  type IdentifierRules,
+  identifyRequestSchema,
+  MAX_EMAIL_LENGTH,
+  MAX_PHONE_LENGTH,
+  MIN_PHONE_LENGTH,
+} from "../contract/request";
 import { canonicalEmail } from "./email";
 
 // Separators people type inside phone numbers; everything else must be a digit.
@@ -27,6 +33,12 @@ export const IDENTIFIER_RULES: IdentifierRules = {
     ),
   ),
 };
+
+/**
+ * The body of `/identify`, `/lookup` and `/erase` (src/contract/request.ts) with these rules:
+ * what the Worker parses bodies with, the OpenAPI document describes, and an import checks.
+ */
+export const IdentifyRequestSchema = identifyRequestSchema(IDENTIFIER_RULES);
 
 function normalise(rule: v.GenericSchema<string, string>, value: string): string | undefined {
   // A blank value counts as absent, as in a request.

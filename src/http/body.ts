@@ -1,11 +1,9 @@
 import * as v from "valibot";
 import { ERRORS } from "../contract/errors";
-import { identifyRequestSchema, MAX_BODY_BYTES, MAX_JSON_DEPTH } from "../contract/request";
+import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from "../contract/request";
 import type { Identifiers } from "../domain/contact";
-import { IDENTIFIER_RULES } from "../domain/normalise";
+import { IdentifyRequestSchema } from "../domain/normalise";
 import { fail } from "../errors";
-
-const IdentifyRequestSchema = identifyRequestSchema(IDENTIFIER_RULES);
 
 const tooLarge = () => fail("payload_too_large");
 

@@ -2,7 +2,7 @@ import { toJsonSchemaDefs } from "@valibot/to-json-schema";
 import type { OpenAPIV3_1 } from "openapi-types";
 import { ERRORS, type ErrorCode, type ErrorDetail, type ErrorSpec, type FieldIssue } from "../contract/errors";
 import { BOOKMARK_HEADER, type HeaderName, IGNORED_HEADER, RESPONSE_HEADERS } from "../contract/headers";
-import { ContactIdSchema, identifyRequestSchema, MAX_BODY_BYTES } from "../contract/request";
+import { ContactIdSchema, MAX_BODY_BYTES } from "../contract/request";
 import {
   DeleteContactResponseSchema,
   EraseResponseSchema,
@@ -12,12 +12,12 @@ import {
   HistoryResponseSchema,
   IdentifyResponseSchema,
 } from "../contract/responses";
-import { IDENTIFIER_RULES } from "../domain/normalise";
+import { IdentifyRequestSchema } from "../domain/normalise";
 import { INVALID_REQUEST, identifyExamples } from "./examples";
 
 /** Every named schema of the document, in valibot: components.schemas is generated from these. */
 const SCHEMAS = {
-  IdentifyRequest: identifyRequestSchema(IDENTIFIER_RULES),
+  IdentifyRequest: IdentifyRequestSchema,
   ContactId: ContactIdSchema,
   IdentifyResponse: IdentifyResponseSchema,
   EraseResponse: EraseResponseSchema,

@@ -1,9 +1,6 @@
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
-import { identifyRequestSchema } from "../../src/contract/request";
-import { IDENTIFIER_RULES } from "../../src/domain/normalise";
-
-const IdentifyRequestSchema = identifyRequestSchema(IDENTIFIER_RULES);
+import { IdentifyRequestSchema } from "../../src/domain/normalise";
 
 const parse = (input: unknown) => v.safeParse(IdentifyRequestSchema, input);
 const accepted = (input: unknown) => {

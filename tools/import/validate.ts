@@ -4,10 +4,11 @@
  * Pure, so that the equivalence test screens its generated records the same way.
  */
 import * as v from "valibot";
+import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from "../../src/contract/request";
 import { type BlockList, type Ignored, screenIdentifiers } from "../../src/domain/blocking";
 import type { Identifiers } from "../../src/domain/contact";
-import { IdentifyRequestSchema } from "../../src/domain/request";
-import { jsonDepth, MAX_BODY_BYTES, MAX_JSON_DEPTH } from "../../src/http/body";
+import { IdentifyRequestSchema } from "../../src/domain/normalise";
+import { jsonDepth } from "../../src/http/body";
 
 /** The fields of one record as read from the file (values not checked yet). */
 export type RawFields = { email?: unknown; phoneNumber?: unknown };
