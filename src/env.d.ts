@@ -8,4 +8,6 @@ interface Env {
   ADMIN_TOKENS?: string;
   /** HMAC key of the `emailHash`/`phoneHash` fields of the request log. */
   LOG_HASH_KEY?: string;
+  /** `whsec_` + base64 of 24 to 64 bytes: the key webhook deliveries to `WEBHOOK_URL` are signed with. */
+  WEBHOOK_SECRET?: string;
 }

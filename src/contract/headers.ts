@@ -73,3 +73,12 @@ export const CORS_REQUEST_HEADERS: readonly string[] = [
   REQUEST_ID_HEADER,
   BOOKMARK_HEADER,
 ];
+
+/**
+ * The headers of a webhook delivery (Standard Webhooks): the delivery's id, the same on
+ * every retry of it; the attempt's time in Unix seconds; and `v1,<base64 HMAC-SHA256>` of
+ * `<id>.<timestamp>.<body>` under the key of `WEBHOOK_SECRET`.
+ */
+export const WEBHOOK_ID_HEADER = "webhook-id";
+export const WEBHOOK_TIMESTAMP_HEADER = "webhook-timestamp";
+export const WEBHOOK_SIGNATURE_HEADER = "webhook-signature";
