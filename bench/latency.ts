@@ -7,7 +7,8 @@
  * the caller to the database's region.
  */
 import { writeFile } from "node:fs/promises";
-import { type Goal, goalsTable, renderMarkdown, renderText, type Table, writeJson } from "./report";
+import type { Goal } from "./goals";
+import { goalsTable, renderMarkdown, renderText, type Table, writeJson } from "./report";
 import { type Cell, contender, measure } from "./runs";
 import { type Runtime, startRuntime } from "./runtime";
 import type { WorkloadName } from "./workloads";

@@ -9,31 +9,34 @@ import { parseArgs } from "node:util";
 import { type Checkout, checkoutRevision } from "./baseline";
 import { waitForQuiet } from "./cpu";
 import { measureFloors } from "./floors";
-import { latencyMain, parseDelays } from "./latency";
 import {
   baselineGoals,
+  floorGoals,
+  type Goal,
+  protectionCheck,
+  protectionGoals,
+  roundTripGoals,
+  scaleGoals,
+  throughputGoals,
+} from "./goals";
+import { latencyMain, parseDelays } from "./latency";
+import {
   baselineTable,
   cellLine,
   cellsTable,
   describe,
   describeMachine,
-  floorGoals,
-  type Goal,
   goalsTable,
   loadTable,
   NOISY_OTHER_CORES,
-  protectionGoals,
   renderMarkdown,
   renderText,
-  roundTripGoals,
-  scaleGoals,
   type Table,
-  throughputGoals,
   usageOf,
   usageTable,
   writeJson,
 } from "./report";
-import { type Cell, protectionCheck, runAlternating, runScale, runStandard } from "./runs";
+import { type Cell, runAlternating, runScale, runStandard } from "./runs";
 import { DEFAULT_STATE_DIR, type Runtime, startRuntime, stopRuntimesOnSignals } from "./runtime";
 import { WORKLOADS, type WorkloadName } from "./workloads";
 

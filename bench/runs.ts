@@ -3,10 +3,9 @@ import { type CpuSample, otherCores, ownCores, sampleCpu } from "./cpu";
 import { clusterEmail, clusterPhone, Dataset, loadUniform, progressBar } from "./dataset";
 import { type LoadResult, runLoad } from "./load";
 import { explainStatements, fullScans, type QueryPlan } from "./plans";
-import type { Goal } from "./report";
 import { mergeUsage, type UsageByOutcome } from "./request-log";
 import { BENCH_TOKEN, type Runtime } from "./runtime";
-import { BLOCKED_DOMAIN, BLOCKED_PHONE, MergePool, type WorkloadName, Workloads } from "./workloads";
+import { MergePool, type WorkloadName, Workloads } from "./workloads";
 
 /** One workload at one concurrency (and, for --scale, one table size). */
 export type Cell = {
@@ -42,7 +41,7 @@ const BENCH_HEADERS = {
 /** Rows preloaded for each of `repeat`, `link` and `hot` in a standard run (clusters of 1 to 20). */
 const STANDARD_ROWS = 21_000;
 /** Rows preloaded for each of `small-*` (one-contact clusters) and `limit-*` (clusters at the limit). */
-const UNIFORM_ROWS = 10_000;
+export const UNIFORM_ROWS = 10_000;
 /** Write rate assumed before any write workload ran, to size a merge pool (generous). */
 const DEFAULT_WRITE_RATE = 3_000;
 
@@ -316,28 +315,4 @@ export async function runScale(runtime: Runtime, options: ScaleOptions): Promise
   const sample = clusters[Math.floor(clusters.length / 2)] ?? 0;
   const plans = await explainStatements(runtime.db, { email: clusterEmail(sample), phoneNumber: clusterPhone(sample) });
   return { cells, plans, fullScans: fullScans(plans) };
-}
-
-/**
- * What `blocked` and `limit-link` must leave behind, read from the database after the
- * run: the placeholder phone stored nowhere, every fresh email of `blocked` a one-contact
- * cluster of its own, and the clusters at the limit no bigger than preloaded.
- */
-export async function protectionCheck(runtime: Runtime): Promise<Goal> {
-  const row = await runtime.db
-    .prepare(
-      `SELECT (SELECT count(*) FROM contacts WHERE phoneNumber = ?1) AS placeholders,
-              (SELECT count(*) FROM contacts WHERE email LIKE ?2) AS fresh,
-              (SELECT count(*) FROM contacts c WHERE c.email LIKE ?2
-                  AND (c.linkPrecedence <> 'primary' OR EXISTS (SELECT 1 FROM contacts s WHERE s.linkedId = c.id))) AS grown,
-              (SELECT count(*) FROM contacts WHERE phoneNumber LIKE '+72%') AS full`,
-    )
-    .bind(BLOCKED_PHONE, `%@${BLOCKED_DOMAIN}`)
-    .first<{ placeholders: number; fresh: number; grown: number; full: number }>();
-  const { placeholders = -1, fresh = 0, grown = -1, full = -1 } = row ?? {};
-  return {
-    goal: "no cluster grows: blocked phone stored nowhere, blocked emails alone, clusters at the limit unchanged",
-    actual: `${placeholders} rows hold ${BLOCKED_PHONE}; ${grown} of ${fresh} blocked-run contacts linked; ${full.toLocaleString("en-US")} rows in clusters at the limit (preloaded ${UNIFORM_ROWS.toLocaleString("en-US")})`,
-    met: placeholders === 0 && grown === 0 && full === UNIFORM_ROWS,
-  };
 }

@@ -4,8 +4,9 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkoutRevision } from "../../bench/baseline";
 import { FLOOR_OPERATIONS, measureFloors } from "../../bench/floors";
+import { protectionCheck } from "../../bench/goals";
 import { LATENCY_ENTRY, LATENCY_KINDS, type LatencyCell, parseDelays, runLatency } from "../../bench/latency";
-import { type Cell, protectionCheck, runAlternating, runScale, runStandard } from "../../bench/runs";
+import { type Cell, runAlternating, runScale, runStandard } from "../../bench/runs";
 import { type Runtime, startRuntime } from "../../bench/runtime";
 import { EXPECTED_OUTCOME, WORKLOADS } from "../../bench/workloads";
 
