@@ -6,13 +6,17 @@
  * WEBHOOK_URL is parsed as the dispatcher parses it; when it is set, the secret
  * WEBHOOK_SECRET (not in wrangler.toml: `wrangler secret put`) must be given in this
  * command's environment, and well-formed, or the check fails.
+ * It also refuses a token that two token lists share (API_TOKENS, ADMIN_TOKENS), in the values
+ * it can see: wrangler.toml, `.dev.vars`/`.env`, and this process's environment (where an
+ * operator holds them before `wrangler secret put`); deployed secrets cannot be read back.
  * A malformed value fails here rather than after a deploy. Exits 1 naming what is wrong.
  * `--config <file>` checks another wrangler.toml than the project's.
  */
-import { unstable_readConfig } from "wrangler";
+import { unstable_getVarsForDev, unstable_readConfig } from "wrangler";
 import { parseBlockList } from "../src/domain/blocking";
 import { parseClusterLimits } from "../src/domain/limits";
 import { parseLocationHint } from "../src/durable/location-hint";
+import { sharedTokens, type TokenLists } from "../src/http/token-lists";
 import { parseWebhookConfig } from "../src/webhooks/config";
 
 type Vars = Record<string, unknown>;
@@ -21,7 +25,20 @@ const text = (value: unknown): string | undefined => (value === undefined ? unde
 
 type Config = ReturnType<typeof unstable_readConfig>;
 
-function problems(where: string, config: Config): string[] {
+const TOKEN_SECRETS = ["API_TOKENS", "ADMIN_TOKENS"] as const;
+
+/** The token lists an environment would run with: the environment's, else `.dev.vars`'s or wrangler.toml's. */
+function tokenLists(configPath: string, config: Config, env: string | undefined): TokenLists {
+  const local = unstable_getVarsForDev(configPath, undefined, config.vars, env, true);
+  const lists: TokenLists = {};
+  for (const name of TOKEN_SECRETS) {
+    const binding = local[name];
+    lists[name] = process.env[name] ?? (typeof binding?.value === "string" ? binding.value : undefined);
+  }
+  return lists;
+}
+
+function problems(where: string, config: Config, lists: TokenLists): string[] {
   const vars = config.vars as Vars;
   const found: string[] = [];
   const attempt = (check: () => unknown) => {
@@ -35,6 +52,10 @@ function problems(where: string, config: Config): string[] {
   attempt(() => parseClusterLimits(text(vars.MAX_EMAILS_PER_CLUSTER), text(vars.MAX_PHONES_PER_CLUSTER)));
   attempt(() => parseLocationHint(text(vars.RECONCILER_LOCATION_HINT)));
   attempt(() => parseWebhookConfig(text(vars.WEBHOOK_URL), process.env.WEBHOOK_SECRET));
+  for (const { lists: names, positions } of sharedTokens(lists)) {
+    const places = names.map((name, i) => `${name} (entry ${positions[i]})`).join(" and ");
+    found.push(`${where}: one token is in ${places}: a token belongs to one list only`);
+  }
   const period = text(vars.RATE_LIMIT_PERIOD);
   const limiter = config.ratelimits.find((binding: { name: string }) => binding.name === "RATE_LIMITER")?.simple;
   if (limiter && String(limiter.period) !== period) {
@@ -47,15 +68,16 @@ const flag = process.argv.indexOf("--config");
 const file = flag === -1 ? "./wrangler.toml" : (process.argv[flag + 1] ?? "./wrangler.toml");
 const config = unstable_readConfig({ config: file });
 const all = [
-  ...problems("wrangler.toml [vars]", config),
-  ...Object.keys(config.env ?? {}).flatMap((name) =>
-    problems(`wrangler.toml [env.${name}.vars]`, unstable_readConfig({ config: file, env: name })),
-  ),
+  ...problems("wrangler.toml [vars]", config, tokenLists(file, config, undefined)),
+  ...Object.keys(config.env ?? {}).flatMap((name) => {
+    const named = unstable_readConfig({ config: file, env: name });
+    return problems(`wrangler.toml [env.${name}.vars]`, named, tokenLists(file, named, name));
+  }),
 ];
 if (all.length > 0) {
   for (const problem of all) console.error(`check-config: ${problem}`);
   process.exit(1);
 }
 console.log(
-  "check-config: merge protection variables, RECONCILER_LOCATION_HINT, RATE_LIMIT_PERIOD and WEBHOOK_URL are valid.",
+  "check-config: merge protection variables, RECONCILER_LOCATION_HINT, RATE_LIMIT_PERIOD, WEBHOOK_URL and the token lists are valid.",
 );

@@ -40,6 +40,18 @@ function configuredDigests(secret: string): Promise<ArrayBuffer[]> {
 }
 
 /**
+ * A presented token that two token lists hold: not a caller's mistake but the operator's,
+ * so the request is refused as a 500 (an unexpected error), whose log line carries this
+ * message and the token's `tokenId`.
+ */
+export class SharedTokenError extends Error {
+  constructor(lists: readonly string[]) {
+    super(`the token is in ${lists.join(" and ")}: refused (fail closed) until one list drops it`);
+    this.name = "SharedTokenError";
+  }
+}
+
+/**
  * The fingerprint of the configured token equal to `presented`, if any. Both sides
  * are hashed first so that `timingSafeEqual` compares equal lengths, and every
  * configured token is compared, so the time taken tells nothing about which matched.
@@ -63,8 +75,8 @@ async function matchDigest(digest: ArrayBuffer, secret: string): Promise<string 
  * `API_TOKENS`, except on `publicPaths`. Fails closed: with no token configured every
  * call is refused. Records the token's fingerprint (the rate limiter's key) and its scope
  * (what `requireAdmin` checks). Both lists are always compared, so the time taken does not
- * tell which one a token belongs to.
- * @throws HttpError 401 with `WWW-Authenticate`.
+ * tell which one a token belongs to. A token that both lists hold is refused, never an admin.
+ * @throws HttpError 401 with `WWW-Authenticate`; SharedTokenError (a 500) for a token in both lists.
  */
 export function requireToken(publicPaths: readonly string[]) {
   return async (request: Request, env: Env): Promise<undefined> => {
@@ -85,6 +97,11 @@ export function requireToken(publicPaths: readonly string[]) {
     const digest = await sha256(presented);
     const [admin, caller] = await Promise.all([matchDigest(digest, admins), matchDigest(digest, callers)]);
     const facts = requestFacts(request);
+    if (admin !== undefined && caller !== undefined) {
+      // The log's tokenId tells the operator which token to take out of one list.
+      facts.caller = admin;
+      throw new SharedTokenError(["API_TOKENS", "ADMIN_TOKENS"]);
+    }
     if (admin !== undefined) {
       facts.caller = admin;
       facts.scope = "admin";

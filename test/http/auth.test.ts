@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { call, callWith, countRows, postIdentify, storedRows, unique } from "../helpers";
+import { describe, expect, it, vi } from "vitest";
+import { call, callWith, countRows, postIdentify, requestLogLine, storedRows, unique } from "../helpers";
 import { ADMIN_TOKEN, ROTATED_ADMIN_TOKEN, ROTATED_TOKEN, TEST_TOKEN } from "../tokens";
 
 const CHALLENGE = 'Bearer realm="identity"';
@@ -171,5 +171,50 @@ describe("admin tokens (ADMIN_TOKENS)", () => {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     expect(res.status).toBe(401);
+  });
+});
+
+describe("a token in both API_TOKENS and ADMIN_TOKENS (a misconfiguration)", () => {
+  const shared = "test-token-in-both-lists-3b9e51";
+  const lists = { API_TOKENS: `${TEST_TOKEN},${shared}`, ADMIN_TOKENS: `${shared},${ADMIN_TOKEN}` };
+
+  it("is refused with a 500 and a log line saying why, never treated as an admin, writing nothing", async () => {
+    const log = vi.spyOn(console, "log");
+    const before = await countRows();
+    const email = `${unique("shared")}@x.io`;
+    const written = await callWith(lists, "/identify", {
+      method: "POST",
+      headers: { authorization: `Bearer ${shared}` },
+      body: JSON.stringify({ email }),
+    });
+    expect(written.status).toBe(500);
+    expect(await written.json()).toEqual({ error: { code: "internal_error", message: expect.any(String) } });
+    expect(await storedRows("email = ?", email)).toEqual([]);
+    expect(await countRows()).toBe(before);
+
+    const admin = await callWith(lists, "/contacts/1", { headers: { authorization: `Bearer ${shared}` } });
+    expect(admin.status).toBe(500);
+    const line = requestLogLine(log, admin);
+    expect(line).toMatchObject({
+      status: 500,
+      outcome: "internal_error",
+      tokenId: expect.stringMatching(/^[0-9a-f]{16}$/),
+    });
+    expect(line.detail).toContain("API_TOKENS and ADMIN_TOKENS");
+    expect(JSON.stringify(line)).not.toContain(shared);
+    log.mockRestore();
+  });
+
+  it("leaves every other token of both lists working", async () => {
+    const email = `${unique("unshared")}@x.io`;
+    const caller = await callWith(lists, "/identify", { method: "POST", body: JSON.stringify({ email }) });
+    expect(caller.status).toBe(200);
+    const { primaryContactId } = await caller.json<{ primaryContactId: number }>();
+    const admin = await callWith(lists, `/contacts/${primaryContactId}`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(admin.status).toBe(200);
+    const forbidden = await callWith(lists, `/contacts/${primaryContactId}`);
+    expect(forbidden.status).toBe(403);
   });
 });

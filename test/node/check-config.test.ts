@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
 // scripts/check-config.ts (a step of `npm run check`) run on copies of the project's
-// wrangler.toml that differ only in WEBHOOK_URL, with WEBHOOK_SECRET in its environment or not.
+// wrangler.toml that differ only in WEBHOOK_URL, with secrets in its environment or not.
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(path.join(tmpdir(), "check-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,22 +14,24 @@ const toml = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
 const TSX = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
 const SECRET = `whsec_${Buffer.alloc(32, 9).toString("base64")}`;
 
-function checkConfig(webhookUrl: string, secret?: string): { status: number | null; output: string } {
+/** Runs check-config over `text` as wrangler.toml, with `secrets` (and no other secret) in its environment. */
+function runCheck(text: string, secrets: Record<string, string>): { status: number | null; output: string } {
   const file = path.join(dir, `wrangler-${Math.random().toString(36).slice(2)}.toml`);
-  const changed = toml.replace(/^WEBHOOK_URL = ".*"$/m, `WEBHOOK_URL = ${JSON.stringify(webhookUrl)}`);
-  expect(changed).toContain(`WEBHOOK_URL = ${JSON.stringify(webhookUrl)}`);
-  writeFileSync(file, changed);
-  const { WEBHOOK_SECRET: _, ...environment } = process.env;
+  writeFileSync(file, text);
+  const environment: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of ["WEBHOOK_SECRET", "API_TOKENS", "ADMIN_TOKENS", "FEED_TOKENS"]) delete environment[name];
   const result = spawnSync(process.execPath, [TSX, "scripts/check-config.ts", "--config", file], {
     cwd: ROOT,
     encoding: "utf8",
-    env: {
-      ...environment,
-      WRANGLER_SEND_METRICS: "false",
-      ...(secret === undefined ? {} : { WEBHOOK_SECRET: secret }),
-    },
+    env: { ...environment, WRANGLER_SEND_METRICS: "false", ...secrets },
   });
   return { status: result.status, output: `${result.stdout}\n${result.stderr}` };
+}
+
+function checkConfig(webhookUrl: string, secret?: string): { status: number | null; output: string } {
+  const changed = toml.replace(/^WEBHOOK_URL = ".*"$/m, `WEBHOOK_URL = ${JSON.stringify(webhookUrl)}`);
+  expect(changed).toContain(`WEBHOOK_URL = ${JSON.stringify(webhookUrl)}`);
+  return runCheck(changed, secret === undefined ? {} : { WEBHOOK_SECRET: secret });
 }
 
 describe("npm run check: WEBHOOK_URL and WEBHOOK_SECRET", () => {
@@ -54,5 +56,19 @@ describe("npm run check: WEBHOOK_URL and WEBHOOK_SECRET", () => {
     expect(bad.status).toBe(1);
     expect(bad.output).toContain("24 to 64 bytes");
     expect(bad.output).not.toContain(short);
+  });
+});
+
+describe("npm run check: the token lists", () => {
+  it("accepts distinct token lists", () => {
+    const ok = runCheck(toml, { API_TOKENS: "caller-1,caller-2", ADMIN_TOKENS: "admin-1" });
+    expect(ok.status, ok.output).toBe(0);
+  });
+
+  it("refuses a token that API_TOKENS and ADMIN_TOKENS share, without printing it", () => {
+    const shared = runCheck(toml, { API_TOKENS: "caller-1,rotating-9f2c", ADMIN_TOKENS: "rotating-9f2c" });
+    expect(shared.status, shared.output).toBe(1);
+    expect(shared.output).toContain("one token is in API_TOKENS (entry 2) and ADMIN_TOKENS (entry 1)");
+    expect(shared.output).not.toContain("rotating-9f2c");
   });
 });

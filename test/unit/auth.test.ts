@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { configuredTokens, matchToken } from "../../src/http/auth";
+import { sharedTokens } from "../../src/http/token-lists";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -40,5 +41,21 @@ describe("matchToken", () => {
       expect(a.byteLength).toBe(32);
       expect(b.byteLength).toBe(32);
     }
+  });
+});
+
+describe("sharedTokens", () => {
+  it("names each token that two lists hold, by list and place, never the token", () => {
+    const shared = sharedTokens({ API_TOKENS: "a, b,c", ADMIN_TOKENS: "x,b", FEED: "c" });
+    expect(shared).toEqual([
+      { lists: ["API_TOKENS", "ADMIN_TOKENS"], positions: [2, 2] },
+      { lists: ["API_TOKENS", "FEED"], positions: [3, 1] },
+    ]);
+    expect(JSON.stringify(shared)).not.toMatch(/"[abc]"/);
+  });
+
+  it("finds nothing in distinct lists, unset ones, or a token repeated inside one list", () => {
+    expect(sharedTokens({ API_TOKENS: "a,b", ADMIN_TOKENS: "c" })).toEqual([]);
+    expect(sharedTokens({ API_TOKENS: "a,a", ADMIN_TOKENS: undefined })).toEqual([]);
   });
 });
