@@ -18,6 +18,27 @@ export type HistoryEvent = {
   requestId: string;
 };
 
+/** One contact of a cluster's graph (`GET /contacts/{id}/graph`). */
+export type GraphContact = {
+  id: number;
+  email: string | null;
+  phoneNumber: string | null;
+  linkPrecedence: "primary" | "secondary";
+  createdAt: string;
+};
+
+/**
+ * One link of a cluster's graph: a value two contacts share (from the later holder to the
+ * first), or a bridge (from its email contact to its phone contact; `requestId` is null for
+ * a legacy bridge, recorded before requests were).
+ */
+export type GraphLink =
+  | { from: number; to: number; via: "email" | "phoneNumber"; value: string }
+  | { from: number; to: number; via: "bridge"; bridgeId: number; at: string; requestId: string | null };
+
+/** `200` of `GET /contacts/{id}/graph`: contacts in creation order, and every link among them. */
+export type ContactGraph = { primaryContactId: number; contacts: GraphContact[]; links: GraphLink[] };
+
 // The shapes the Worker answers with, in valibot so that the OpenAPI document derives
 // their JSON Schema the same way it derives the request's. The code builds these bodies
 // from plain types: where one is exported, the schema `satisfies` it, so a field added to

@@ -1,14 +1,11 @@
-import { byAge, type ContactRow, type Identifiers, oldest } from "./contact";
+import { type Bridge, type Relink, reformClusters, UnionFind } from "./components";
+import { byAge, type ContactRow, type Identifiers } from "./contact";
 import { rootOf } from "./reconcile";
+
+export type { Bridge } from "./components";
 
 /** A stored contact as erasure sees it: soft-deleted rows hold values too, and are erased with the rest. */
 export type StoredContact = ContactRow & { deletedAt: string | null };
-
-/**
- * A link no shared value shows (see src/db/schema.ts). A `request` bridge relies on the
- * email of `emailContactId` and the phone of `phoneContactId`; a `legacy` one on no value.
- */
-export type Bridge = { id: number; kind: "request" | "legacy"; emailContactId: number; phoneContactId: number };
 
 /** What to erase: a whole cluster (`DELETE /contacts/{id}`), or values wherever stored (`POST /erase`). */
 export type ErasureTarget = { cluster: number } | { values: Identifiers };
@@ -30,7 +27,7 @@ export type ErasurePlan = {
   clearEmail: number[];
   clearPhone: number[];
   /** Kept contacts whose link changes. */
-  relink: { id: number; linkedId: number | null; linkPrecedence: "primary" | "secondary" }[];
+  relink: Relink[];
   removedBridges: number[];
   /** Legacy bridges that keep tying what a deleted contact tied (see tieLegacySurvivors). */
   addedBridges: { emailContactId: number; phoneContactId: number }[];
@@ -38,22 +35,6 @@ export type ErasurePlan = {
   clusters: ContactRow[][];
   events: PlannedEvent[];
 };
-
-/** Union-find over contact ids. */
-class Components {
-  private readonly parent = new Map<number, number>();
-
-  find(id: number): number {
-    let root = id;
-    for (let up = this.parent.get(root); up !== undefined && up !== root; up = this.parent.get(root)) root = up;
-    this.parent.set(id, root);
-    return root;
-  }
-
-  union(a: number, b: number): void {
-    this.parent.set(this.find(a), this.find(b));
-  }
-}
 
 /** The contacts the target names directly: the erased cluster's contact, or every holder of a value. */
 function targeted(rows: readonly StoredContact[], target: ErasureTarget): StoredContact[] {
@@ -89,7 +70,7 @@ function tieLegacySurvivors(
   gone: ReadonlySet<number>,
 ): { removed: number[]; added: ErasurePlan["addedBridges"] } {
   const legacy = bridges.filter((bridge) => bridge.kind === "legacy");
-  const groups = new Components();
+  const groups = new UnionFind();
   for (const bridge of legacy) groups.union(bridge.emailContactId, bridge.phoneContactId);
   const members = new Map<number, Set<number>>();
   for (const bridge of legacy) {
@@ -175,52 +156,9 @@ export function planErasure(
 
   // 3. Components of what remains of the touched clusters.
   const kept = [...after.values()].filter(inTouched);
-  const components = new Components();
-  const firstWith = new Map<string, number>();
-  for (const row of kept) {
-    components.find(row.id);
-    for (const key of [
-      row.email === null ? null : `e:${row.email}`,
-      row.phoneNumber === null ? null : `p:${row.phoneNumber}`,
-    ]) {
-      if (key === null) continue;
-      const first = firstWith.get(key);
-      if (first === undefined) firstWith.set(key, row.id);
-      else components.union(first, row.id);
-    }
-  }
   const keptIds = new Set(kept.map((row) => row.id));
-  const ties = [
-    ...bridges.filter((bridge) => !removedBridges.has(bridge.id)),
-    ...legacy.added.map((tie) => ({ ...tie, id: 0, kind: "legacy" as const })),
-  ];
-  for (const tie of ties) {
-    if (keptIds.has(tie.emailContactId) && keptIds.has(tie.phoneContactId)) {
-      components.union(tie.emailContactId, tie.phoneContactId);
-    }
-  }
-  const grouped = new Map<number, StoredContact[]>();
-  for (const row of kept) {
-    const component = components.find(row.id);
-    grouped.set(component, [...(grouped.get(component) ?? []), row]);
-  }
-
-  const relink: ErasurePlan["relink"] = [];
-  const clusters: ContactRow[][] = [];
-  for (const members of grouped.values()) {
-    const primary = oldest(members);
-    if (!primary) continue;
-    const cluster: ContactRow[] = [];
-    for (const row of [...members].sort(byAge)) {
-      const linkedId = row.id === primary.id ? null : primary.id;
-      const linkPrecedence = linkedId === null ? "primary" : "secondary";
-      if (row.linkedId !== linkedId || row.linkPrecedence !== linkPrecedence)
-        relink.push({ id: row.id, linkedId, linkPrecedence });
-      const { deletedAt: _, ...contact } = row;
-      cluster.push({ ...contact, linkedId, linkPrecedence });
-    }
-    clusters.push(cluster);
-  }
+  const ties = [...bridges.filter((bridge) => !removedBridges.has(bridge.id)), ...legacy.added];
+  const { clusters, relink } = reformClusters(kept, ties);
   // A row outside the re-formed clusters (soft-deleted, or a stray) may not keep pointing at
   // a deleted contact: it stands alone.
   for (const row of after.values()) {
@@ -228,7 +166,6 @@ export function planErasure(
       relink.push({ id: row.id, linkedId: null, linkPrecedence: "primary" });
     }
   }
-  clusters.sort((a, b) => (a[0]?.id ?? 0) - (b[0]?.id ?? 0));
 
   // 4. Events, per touched cluster.
   const events: PlannedEvent[] = [];
@@ -240,7 +177,8 @@ export function planErasure(
       .sort((a, b) => a - b);
     if (changed.length === 0) continue;
     events.push({ kind: "erased", primaryContactId: root, contactIds: changed, previousPrimaryContactId: null });
-    const results = clusters.filter((cluster) => cluster.some((row) => members.some((member) => member.id === row.id)));
+    const memberIds = new Set(members.map((row) => row.id));
+    const results = clusters.filter((cluster) => cluster.some((row) => memberIds.has(row.id)));
     const unchanged = results.length === 1 && results[0]?.[0]?.id === root;
     if (unchanged) continue;
     for (const cluster of results) {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type Bridge, planErasure, type StoredContact } from "../../src/domain/erasure";
-
-const at = (minute: number) => `2026-01-01T00:${String(minute).padStart(2, "0")}:00.000Z`;
+import { minute, row } from "./rows";
 
 /** A stored contact; `linkedId` null makes it a primary. */
 function contact(
@@ -10,15 +9,7 @@ function contact(
   phoneNumber: string | null,
   linkedId: number | null = null,
 ): StoredContact {
-  return {
-    id,
-    email,
-    phoneNumber,
-    linkedId,
-    linkPrecedence: linkedId === null ? "primary" : "secondary",
-    createdAt: at(id),
-    deletedAt: null,
-  };
+  return { ...row(id, email, phoneNumber, linkedId), deletedAt: null };
 }
 
 const bridge = (
@@ -91,7 +82,7 @@ describe("planErasure", () => {
   });
 
   it("deletes every row of an erased cluster, soft-deleted ones too, with every bridge of it", () => {
-    const rows = [contact(1, "a", "p"), contact(2, "b", "q", 1), { ...contact(3, "c", null, 1), deletedAt: at(9) }];
+    const rows = [contact(1, "a", "p"), contact(2, "b", "q", 1), { ...contact(3, "c", null, 1), deletedAt: minute(9) }];
     const plan = planErasure(rows, [bridge(7, 1, 2)], { cluster: 2 });
     expect(plan).toMatchObject({ deleted: [1, 2, 3], removedBridges: [7], clusters: [], relink: [] });
     expect(plan.events).toEqual([
@@ -101,7 +92,11 @@ describe("planErasure", () => {
 
   it("never leaves a row pointing at a deleted contact", () => {
     // A soft-deleted row linked to the primary about to be deleted stands alone.
-    const rows = [contact(1, "a", null), { ...contact(2, "z", null, 1), deletedAt: at(9) }, contact(3, "a", "p", 1)];
+    const rows = [
+      contact(1, "a", null),
+      { ...contact(2, "z", null, 1), deletedAt: minute(9) },
+      contact(3, "a", "p", 1),
+    ];
     const plan = planErasure(rows, [], { values: { email: "a" } });
     expect(plan.deleted).toEqual([1]);
     expect(plan.relink).toEqual(
