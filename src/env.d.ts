@@ -10,4 +10,9 @@ interface Env {
   LOG_HASH_KEY?: string;
   /** `whsec_` + base64 of 24 to 64 bytes: the key webhook deliveries to `WEBHOOK_URL` are signed with. */
   WEBHOOK_SECRET?: string;
+  /**
+   * Development and tests only: the first retry's backoff ceiling in ms (default 1000),
+   * so that fault tests do not wait minutes. Production leaves it unset.
+   */
+  WEBHOOK_BACKOFF_BASE_MS?: string;
 }

@@ -7,6 +7,7 @@ import { preflight, withCors } from "./http/cors";
 import { rateLimit } from "./http/rate-limit";
 import { beginRequest, logRequest, noteError } from "./http/request-log";
 import { deleteContact, getContact } from "./routes/contact";
+import { getDelivery } from "./routes/delivery";
 import { erase } from "./routes/erase";
 import { health } from "./routes/health";
 import { getHistory } from "./routes/history";
@@ -14,6 +15,7 @@ import { identify } from "./routes/identify";
 import { lookup } from "./routes/lookup";
 import { openApi } from "./routes/openapi";
 
+export { WebhookDispatcher } from "./durable/dispatcher";
 export { ClusterReconciler } from "./durable/reconciler";
 
 /** Answers a known path called with the wrong method (docs/contract.md: 405 with `Allow`). */
@@ -33,7 +35,16 @@ const adminOnly =
   };
 
 /** The paths served, as the request log names them (anything else is logged as "*"). */
-const ROUTES = ["/identify", "/lookup", "/erase", "/contacts/:id", "/contacts/:id/history", "/health", "/openapi.json"];
+const ROUTES = [
+  "/identify",
+  "/lookup",
+  "/erase",
+  "/contacts/:id",
+  "/contacts/:id/history",
+  "/events/delivery",
+  "/health",
+  "/openapi.json",
+];
 /**
  * The paths open without a token; every other path, served or not, needs one.
  * The API description holds no personal data, and the public /docs page loads it.
@@ -61,6 +72,8 @@ router
   .all("/erase", onlyAllow("POST"))
   .get("/contacts/:id/history", adminOnly(getHistory))
   .all("/contacts/:id/history", onlyAllow("GET"))
+  .get("/events/delivery", adminOnly(getDelivery))
+  .all("/events/delivery", onlyAllow("GET"))
   .get("/health", health)
   .head("/health", health)
   .all("/health", onlyAllow("GET, HEAD"))

@@ -1,4 +1,4 @@
-import { asc, gt } from "drizzle-orm";
+import { asc, count, gt } from "drizzle-orm";
 import type { EventRow } from "../contract/events";
 import { type Database, withoutParameters } from "./queries";
 import { contactEvents } from "./schema";
@@ -29,6 +29,19 @@ export async function readEventsAfter(db: Database, afterId: number, limit: numb
       .where(gt(contactEvents.id, afterId))
       .orderBy(asc(contactEvents.id))
       .limit(limit);
+  } catch (err) {
+    throw withoutParameters(err);
+  }
+}
+
+/**
+ * How many events were committed after event `afterId`: what a webhook receiver has yet to
+ * acknowledge. One count over the rowid range, so it costs the backlog, not the table.
+ */
+export async function countEventsAfter(db: Database, afterId: number): Promise<number> {
+  try {
+    const [row] = await db.select({ count: count() }).from(contactEvents).where(gt(contactEvents.id, afterId));
+    return row?.count ?? 0;
   } catch (err) {
     throw withoutParameters(err);
   }

@@ -1,3 +1,4 @@
+import type { WebhookDispatcher } from "./dispatcher";
 import { parseLocationHint } from "./location-hint";
 import type { ClusterReconciler } from "./reconciler";
 
@@ -18,4 +19,21 @@ export function reconcilerLocationHint(env: Env): DurableObjectLocationHint | un
 export function reconcilerStub(env: Env, name: string): DurableObjectStub<ClusterReconciler> {
   const locationHint = reconcilerLocationHint(env);
   return locationHint === undefined ? env.RECONCILER.getByName(name) : env.RECONCILER.getByName(name, { locationHint });
+}
+
+/** The one WebhookDispatcher: a single instance, so that deliveries are strictly ordered. */
+const DISPATCHER_NAME = "webhooks";
+
+/**
+ * The stub of the WebhookDispatcher, created near D1 like the reconcilers (it reads the
+ * events there). A misconfigured hint falls back to no hint: delivery never fails over it.
+ */
+export function dispatcherStub(env: Env): DurableObjectStub<WebhookDispatcher> {
+  let locationHint: DurableObjectLocationHint | undefined;
+  try {
+    locationHint = reconcilerLocationHint(env);
+  } catch {
+    locationHint = undefined;
+  }
+  return env.DISPATCHER.getByName(DISPATCHER_NAME, locationHint === undefined ? undefined : { locationHint });
 }

@@ -1,5 +1,6 @@
 import { toJsonSchemaDefs } from "@valibot/to-json-schema";
 import type { OpenAPIV3_1 } from "openapi-types";
+import { DeliveryStatusSchema } from "../contract/delivery";
 import { ERRORS, type ErrorCode, type ErrorDetail, type ErrorSpec, type FieldIssue } from "../contract/errors";
 import { BOOKMARK_HEADER, type HeaderName, IGNORED_HEADER, RESPONSE_HEADERS } from "../contract/headers";
 import { ContactIdSchema, MAX_BODY_BYTES } from "../contract/request";
@@ -23,6 +24,7 @@ const SCHEMAS = {
   EraseResponse: EraseResponseSchema,
   DeleteContactResponse: DeleteContactResponseSchema,
   HistoryResponse: HistoryResponseSchema,
+  DeliveryStatus: DeliveryStatusSchema,
   HealthResponse: HealthResponseSchema,
   FieldIssue: FieldIssueSchema,
   ...ErrorSchemas,
@@ -359,6 +361,26 @@ export function buildOpenApiDocument(): OpenAPIV3_1.Document {
             },
             "400": responseRef("BadContactId"),
             "404": responseRef("ContactNotFound"),
+            "503": responseRef("ServiceUnavailable"),
+            ...ADMIN_ERRORS,
+          },
+        },
+      },
+      "/events/delivery": {
+        get: {
+          operationId: "getEventDelivery",
+          ...ADMIN_ONLY,
+          summary: "Where the push of the change feed to WEBHOOK_URL stands",
+          description:
+            "The receiver's origin, the cursor of the last event it acknowledged, how many events are still to " +
+            "deliver, the last error (a status, a timeout, a malformed `WEBHOOK_URL` or `WEBHOOK_SECRET`) and " +
+            "when the next attempt is due. See the `events` webhook for what is delivered.",
+          responses: {
+            "200": {
+              description: "The delivery's state.",
+              headers: headerRefs(),
+              content: { "application/json": { schema: schemaRef("DeliveryStatus") } },
+            },
             "503": responseRef("ServiceUnavailable"),
             ...ADMIN_ERRORS,
           },

@@ -1,0 +1,178 @@
+import { DurableObject } from "cloudflare:workers";
+import { encodeCursor } from "../contract/cursor";
+import type { DeliveryStatus } from "../contract/delivery";
+import { countEventsAfter } from "../db/events";
+import { database } from "../db/queries";
+import { parseWebhookConfig, type WebhookConfig } from "../webhooks/config";
+import {
+  DEFAULT_BACKOFF_BASE_MS,
+  DELIVERY_TIMEOUT_MS,
+  type DeliveryState,
+  deliverStep,
+  NO_DELIVERY,
+  type PendingDelivery,
+} from "./delivery";
+
+/** The one storage key: the whole state is written at once, so it is never half updated. */
+const STATE_KEY = "delivery";
+/** The alarm that runs whatever happens, so that no event waits on a poke being received. */
+const SAFETY_NET_MS = 60_000;
+/** Batches per alarm run; a backlog goes on in the next run, so one run never grows long. */
+const MAX_STEPS_PER_RUN = 50;
+/** After a storage failure of its own (D1, the object's storage), the dispatcher tries again after this. */
+const STORAGE_RETRY_MS = 10_000;
+
+/** Push as configured: off (no `WEBHOOK_URL`), on, or misconfigured (delivery stops, nothing else). */
+export type PushSetting =
+  | { kind: "off" }
+  | { kind: "on"; config: WebhookConfig; backoffBaseMs: number }
+  | { kind: "misconfigured"; message: string };
+
+// Parsed once per isolate per value, as src/config.ts does for the merge protection.
+let cached: { key: string; setting: PushSetting } | undefined;
+
+function backoffBase(text: string | undefined): number {
+  const value = Number(text);
+  return text !== undefined && text !== "" && Number.isSafeInteger(value) && value > 0
+    ? value
+    : DEFAULT_BACKOFF_BASE_MS;
+}
+
+/** The push setting of `WEBHOOK_URL`, `WEBHOOK_SECRET` and `WEBHOOK_BACKOFF_BASE_MS`; never throws. */
+export function pushSetting(env: Env): PushSetting {
+  const key = JSON.stringify([env.WEBHOOK_URL, env.WEBHOOK_SECRET, env.WEBHOOK_BACKOFF_BASE_MS]);
+  if (cached?.key !== key) {
+    let setting: PushSetting;
+    try {
+      const config = parseWebhookConfig(env.WEBHOOK_URL, env.WEBHOOK_SECRET);
+      setting = config
+        ? { kind: "on", config, backoffBaseMs: backoffBase(env.WEBHOOK_BACKOFF_BASE_MS) }
+        : { kind: "off" };
+    } catch (err) {
+      setting = { kind: "misconfigured", message: err instanceof Error ? err.message : String(err) };
+    }
+    cached = { key, setting };
+  }
+  return cached.setting;
+}
+
+function log(fields: Record<string, unknown>): void {
+  console.log(JSON.stringify({ webhook: "delivery", ...fields }));
+}
+
+/**
+ * Pushes the change feed to `WEBHOOK_URL`, strictly in order: one instance (see
+ * dispatcherStub), driven by its alarm. Each run sends the batch after the durably stored
+ * cursor, advances it on a 2xx, and otherwise schedules a retry of the same batch with
+ * backoff (src/durable/delivery.ts). Writers poke it after a commit; a run every minute
+ * anyway makes delivery independent of any poke arriving.
+ */
+export class WebhookDispatcher extends DurableObject<Env> {
+  private state: DeliveryState = NO_DELIVERY;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      this.state = (await ctx.storage.get<DeliveryState>(STATE_KEY)) ?? NO_DELIVERY;
+    });
+  }
+
+  /**
+   * New events may have committed: run soon. A retry's backoff still stands, and an alarm
+   * already due sooner is kept. Cheap (no I/O but the alarm's), as every commit calls it.
+   */
+  async poke(): Promise<void> {
+    if (pushSetting(this.env).kind === "off") return;
+    await this.wakeBy(Math.max(Date.now(), this.state.pending?.nextAttemptAt ?? 0));
+  }
+
+  /** The delivery's state for `GET /events/delivery`; also re-arms the alarm if it was lost. */
+  async status(): Promise<DeliveryStatus> {
+    const setting = pushSetting(this.env);
+    if (setting.kind === "misconfigured") await this.noteMisconfigured(setting.message);
+    const pending = await countEventsAfter(database(this.env.DB), this.state.acknowledged);
+    if (setting.kind !== "off" && pending > 0) await this.wakeBy(Date.now() + SAFETY_NET_MS);
+    const alarm = await this.ctx.storage.getAlarm();
+    const { acknowledged, acknowledgedAt, lastError } = this.state;
+    const retry: PendingDelivery | null = this.state.pending;
+    const due = setting.kind === "off" || pending === 0 ? null : (retry?.nextAttemptAt ?? alarm ?? Date.now());
+    return {
+      state:
+        setting.kind !== "on"
+          ? setting.kind
+          : pending === 0
+            ? "idle"
+            : retry !== null && retry.attempts > 0
+              ? "retrying"
+              : "delivering",
+      origin: setting.kind === "on" ? setting.config.url.origin : null,
+      acknowledged: acknowledged === 0 ? null : encodeCursor(acknowledged),
+      acknowledgedAt,
+      pending,
+      lastError,
+      nextAttemptAt: due === null ? null : new Date(due).toISOString(),
+    };
+  }
+
+  override async alarm(): Promise<void> {
+    const setting = pushSetting(this.env);
+    if (setting.kind === "off") return;
+    if (setting.kind === "misconfigured") {
+      await this.noteMisconfigured(setting.message);
+      log({ outcome: "stopped", error: setting.message });
+      await this.wakeBy(Date.now() + SAFETY_NET_MS);
+      return;
+    }
+    try {
+      await this.run(setting.config, setting.backoffBaseMs);
+    } catch (err) {
+      // D1 or this object's storage failed: nothing was acknowledged that was not saved.
+      log({ outcome: "storage_failed", error: String(err) });
+      await this.wakeBy(Date.now() + STORAGE_RETRY_MS);
+    }
+  }
+
+  private async run(config: WebhookConfig, backoffBaseMs: number): Promise<void> {
+    const db = database(this.env.DB);
+    for (let steps = 0; steps < MAX_STEPS_PER_RUN; steps++) {
+      const { step, state } = await deliverStep({
+        db,
+        config,
+        state: this.state,
+        backoffBaseMs,
+        save: (next) => this.ctx.storage.put(STATE_KEY, next),
+        send: (request) => fetch(request, { signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) }),
+      });
+      this.state = state;
+      if (step.kind === "acknowledged") continue;
+      if (step.kind === "idle") return this.wakeBy(Date.now() + SAFETY_NET_MS);
+      if (step.kind === "failed") {
+        const { pending, lastError } = state;
+        log({
+          outcome: "failed",
+          webhookId: pending?.webhookId,
+          events: pending?.events,
+          attempts: pending?.attempts,
+          error: lastError?.message,
+          nextAttemptAt: new Date(step.until).toISOString(),
+        });
+      }
+      // An alarm set sooner (a poke) only finds the retry not yet due, and re-arms for it.
+      return this.wakeBy(step.until);
+    }
+    // A backlog: go on in a fresh run.
+    await this.wakeBy(Date.now());
+  }
+
+  /** Sets the alarm to `time` unless one is already set sooner. */
+  private async wakeBy(time: number): Promise<void> {
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm > time) await this.ctx.storage.setAlarm(time);
+  }
+
+  private async noteMisconfigured(message: string): Promise<void> {
+    if (this.state.lastError?.message === message) return;
+    this.state = { ...this.state, lastError: { at: new Date().toISOString(), message } };
+    await this.ctx.storage.put(STATE_KEY, this.state);
+  }
+}
