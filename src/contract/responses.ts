@@ -110,7 +110,10 @@ export const HistoryResponseSchema = v.pipe(
         ),
         primaryContactId: ContactId,
         contactIds: v.array(ContactId),
-        requestId: v.pipe(v.string(), v.description("The `X-Request-Id` of the request that made the change.")),
+        requestId: v.pipe(
+          v.string(),
+          v.description("The id of the request that made the change: the `X-Request-Id` the service answered it with."),
+        ),
       }),
     ),
   }),

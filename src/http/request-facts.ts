@@ -13,7 +13,16 @@ type StorageUsage = { d1RoundTrips: number; d1Statements: number; objectCalls: n
  * through the router. Raw identifiers are kept only so the log can hash them.
  */
 export type RequestFacts = {
+  /**
+   * Ours, always generated here: the answer's `X-Request-Id`, the log line's `requestId` and
+   * the id stored with the events a write records (permanent history, kept through erasure).
+   */
   requestId: string;
+  /**
+   * The caller's own `X-Request-Id`, for the log line only: never stored, never echoed.
+   * Raw only when short, plain and shaped like no identifier; otherwise only its keyed hash.
+   */
+  callerRequestId?: { raw: string } | { hashed: string };
   startedAt: number;
   /** The route pattern, or "*" for a path the service does not serve: never the raw path. */
   route: string;

@@ -8,14 +8,17 @@ import { hex } from "../text";
 import { withHeaders } from "./headers";
 import { type RequestFacts, requestFacts, routedPath } from "./request-facts";
 
-// A caller's id is echoed only if it cannot smuggle anything into logs or headers.
+// A caller's id is logged as given only if it cannot smuggle anything into the log line.
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+// The longest caller id hashed: anything longer is cut first (the hash still tells equal ids apart).
+const MAX_HASHED_REQUEST_ID = 1024;
 
 /** A route pattern as a regular expression: each `:name` segment matches one path segment. */
 const patternOf = (route: string) => new RegExp(`^${route.replace(/:[a-z]+/gi, "[^/]+")}$`);
 
 /**
- * Router hook, first of all: stamps the request with its id and start time, and
+ * Router hook, first of all: stamps the request with its id (ours, generated: a caller's
+ * `X-Request-Id` is kept aside for the log line only) and start time, and
  * with its route pattern among `routes` ("*" otherwise; `/contacts/:id` for
  * `/contacts/7`), so that even a request refused before routing is logged under a
  * route and never under its raw path, which may carry a contact id.
@@ -25,7 +28,10 @@ export function beginRequest(routes: readonly string[]) {
   return (request: Request): undefined => {
     const facts = requestFacts(request);
     const given = request.headers.get(REQUEST_ID_HEADER) ?? "";
-    if (SANE_REQUEST_ID.test(given)) facts.requestId = given;
+    // A caller may trace by phone number or email: such an id, or an odd one, is logged
+    // only as its keyed hash (logRequest), never as given.
+    if (SANE_REQUEST_ID.test(given) && redact(given) === given) facts.callerRequestId = { raw: given };
+    else if (given !== "") facts.callerRequestId = { hashed: given.slice(0, MAX_HASHED_REQUEST_ID) };
     const path = routedPath(request);
     facts.route = patterns.find(({ pattern }) => pattern.test(path))?.route ?? "*";
     return undefined;
@@ -101,6 +107,20 @@ async function keyedHash(secret: string, kind: string, value: string): Promise<s
 
 type IdentifierHashes = { emailHash?: string; phoneHash?: string };
 
+/** The caller's own request id as the log line holds it: as given, as its keyed hash, or left out. */
+async function callerRequestId(facts: RequestFacts, secret: string | undefined): Promise<{ callerRequestId?: string }> {
+  const given = facts.callerRequestId;
+  if (given === undefined) return {};
+  if ("raw" in given) return { callerRequestId: given.raw };
+  // Without a key a hash of a phone number could be reversed by trying them all: left out.
+  if (!secret) return {};
+  try {
+    return { callerRequestId: `hmac:${await keyedHash(secret, "request-id", given.hashed)}` };
+  } catch {
+    return {};
+  }
+}
+
 async function identifierHashes(facts: RequestFacts, secret: string | undefined): Promise<IdentifierHashes> {
   // Without a key there is no safe way to correlate: the identifiers are left out.
   if (!facts.identifiers || !secret) return {};
@@ -119,14 +139,16 @@ async function identifierHashes(facts: RequestFacts, secret: string | undefined)
 
 /**
  * Router `finally` hook, last of all: writes the request's one JSON log line to
- * stdout (benchmarks parse it) and returns the answer with its `X-Request-Id`.
+ * stdout (benchmarks parse it) and returns the answer with its `X-Request-Id` (ours).
  * The line holds no email, phone, token or raw path: only keyed hashes of the identifiers
- * when `LOG_HASH_KEY` is set, and the token's fingerprint.
+ * when `LOG_HASH_KEY` is set, and the token's fingerprint; beside our id, the caller's
+ * `X-Request-Id` as given when it is plain, else its keyed hash (`hmac:<hex>`).
  */
 export async function logRequest(response: Response, request: Request, env: Env): Promise<Response> {
   const facts = requestFacts(request);
   const line = {
     requestId: facts.requestId,
+    ...(await callerRequestId(facts, env.LOG_HASH_KEY)),
     method: request.method,
     route: facts.route,
     status: response.status,

@@ -10,30 +10,34 @@ async function history(id: number): Promise<HistoryEvent[]> {
   return (await res.json<{ events: HistoryEvent[] }>()).events;
 }
 
-/** Identifies with a request id of our own, and returns the answer. */
-async function identifyAs(requestId: string, body: unknown) {
+/**
+ * Identifies, sending a request id of the caller's own; returns the answer and the id the
+ * service answered with, which is the one its events carry (the caller's is never stored).
+ */
+async function identifyAs(callerId: string, body: unknown) {
   const res = await call("/identify", {
     method: "POST",
-    headers: { "x-request-id": requestId },
+    headers: { "x-request-id": callerId },
     body: JSON.stringify(body),
   });
   expect(res.status).toBe(200);
-  expect(res.headers.get("x-request-id")).toBe(requestId);
-  return res.json<{ primaryContactId: number; secondaryContactIds: number[] }>();
+  const requestId = res.headers.get("x-request-id") ?? "";
+  expect(requestId).not.toBe(callerId);
+  return { ...(await res.json<{ primaryContactId: number; secondaryContactIds: number[] }>()), requestId };
 }
 
 let phones = 0;
 const newPhone = () => `+4${Date.now() % 1e9}${String(++phones).padStart(3, "0")}`;
 
 describe("GET /contacts/{id}/history", () => {
-  it("records created, linked and merged with the request ids of the log, oldest first", async () => {
+  it("records created, linked and merged with the request ids answered (ours), oldest first", async () => {
     const tag = unique("h");
     const [george, biff] = [`${tag}george@hv.edu`, `${tag}biff@hv.edu`];
     const [g, b] = [newPhone(), newPhone()];
     const first = await identifyAs(`${tag}-1`, { email: george, phoneNumber: g });
     const second = await identifyAs(`${tag}-2`, { email: biff, phoneNumber: b });
     const third = await identifyAs(`${tag}-3`, { email: `${tag}more@hv.edu`, phoneNumber: b });
-    await identifyAs(`${tag}-4`, { email: george, phoneNumber: b });
+    const fourth = await identifyAs(`${tag}-4`, { email: george, phoneNumber: b });
     // A repeat changes nothing and records nothing.
     await identifyAs(`${tag}-5`, { email: george, phoneNumber: b });
 
@@ -42,25 +46,25 @@ describe("GET /contacts/{id}/history", () => {
         kind: "created",
         primaryContactId: first.primaryContactId,
         contactIds: [first.primaryContactId],
-        requestId: `${tag}-1`,
+        requestId: first.requestId,
       },
       {
         kind: "created",
         primaryContactId: second.primaryContactId,
         contactIds: [second.primaryContactId],
-        requestId: `${tag}-2`,
+        requestId: second.requestId,
       },
       {
         kind: "linked",
         primaryContactId: second.primaryContactId,
         contactIds: third.secondaryContactIds,
-        requestId: `${tag}-3`,
+        requestId: third.requestId,
       },
       {
         kind: "merged",
         primaryContactId: first.primaryContactId,
         contactIds: [second.primaryContactId],
-        requestId: `${tag}-4`,
+        requestId: fourth.requestId,
       },
     ];
     // The same history from every contact of the merged cluster.

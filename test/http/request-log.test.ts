@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { redact } from "../../src/http/request-log";
 import { call, callAsAdmin, callWith, d1Sessions, postIdentify, unique } from "../helpers";
@@ -203,18 +204,65 @@ describe("the request log", () => {
 });
 
 describe("X-Request-Id", () => {
-  it("is returned on every answer, and echoes a caller's id when it is a sane short token", async () => {
-    const echoed = await call("/health", { headers: { "x-request-id": "trace-42.a_b:c" } });
-    expect(echoed.headers.get("x-request-id")).toBe("trace-42.a_b:c");
-    expect(lineOf(echoed).requestId).toBe("trace-42.a_b:c");
+  const OURS = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-    for (const given of ["x".repeat(65), "has space", "<script>", "email@x.io", ""]) {
-      const res = await call("/nowhere", { headers: { "x-request-id": given } });
-      const id = res.headers.get("x-request-id");
-      expect(id, given).toMatch(/^[0-9a-f-]{36}$/);
-    }
+  it("is ours on every answer, never the caller's; the log keeps a plain caller id beside it", async () => {
+    const given = await call("/health", { headers: { "x-request-id": "trace-42.a_b:c" } });
+    const id = given.headers.get("x-request-id");
+    expect(id).toMatch(OURS);
+    expect(lineOf(given)).toMatchObject({ requestId: id, callerRequestId: "trace-42.a_b:c" });
+
+    const none = await call("/nowhere");
+    expect(none.headers.get("x-request-id")).toMatch(OURS);
+    expect(lineOf(none)).not.toHaveProperty("callerRequestId");
     const refused = await call("/identify", { headers: { authorization: "" } });
-    expect(refused.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(refused.headers.get("x-request-id")).toMatch(OURS);
+  });
+
+  it("logs an identifier-shaped or odd caller id only as its keyed hash, and none without LOG_HASH_KEY", async () => {
+    for (const given of ["+14155550123", "14155550123", "jane@x.io", "x".repeat(65), "has space", "<script>"]) {
+      const res = await call("/nowhere", { headers: { "x-request-id": given } });
+      expect(res.headers.get("x-request-id"), given).toMatch(OURS);
+      const line = lineOf(res);
+      expect(line.callerRequestId, given).toBe(`hmac:${await expectedHash("request-id", given)}`);
+      expect(JSON.stringify(line)).not.toContain(given);
+    }
+    const unkeyed = await callWith({ LOG_HASH_KEY: undefined }, "/nowhere", {
+      headers: { "x-request-id": "+14155550123" },
+    });
+    expect(lineOf(unkeyed)).not.toHaveProperty("callerRequestId");
+  });
+
+  it("stores ours with the events, so that a phone number sent as a trace id never reaches contact_events", async () => {
+    const phoneLike = `+1415${String(Date.now() % 1e7).padStart(7, "0")}`;
+    const email = `${unique("traced")}@x.io`;
+    const created = await call("/identify", {
+      method: "POST",
+      headers: { "x-request-id": phoneLike },
+      body: JSON.stringify({ email }),
+    });
+    expect(created.status).toBe(200);
+    const { primaryContactId } = await created.json<{ primaryContactId: number }>();
+    const erased = await callAsAdmin(`/contacts/${primaryContactId}`, {
+      method: "DELETE",
+      headers: { "x-request-id": phoneLike.slice(1) },
+    });
+    expect(erased.status).toBe(200);
+
+    const { results } = await env.DB.prepare(
+      "SELECT kind, requestId FROM contact_events WHERE EXISTS (SELECT 1 FROM json_each(contactIds) WHERE value = ?) ORDER BY id",
+    )
+      .bind(primaryContactId)
+      .all<{ kind: string; requestId: string }>();
+    expect(results).toEqual([
+      { kind: "created", requestId: created.headers.get("x-request-id") },
+      { kind: "erased", requestId: erased.headers.get("x-request-id") },
+    ]);
+    const digits = phoneLike.slice(2);
+    const leaked = await env.DB.prepare("SELECT count(*) AS n FROM contact_events WHERE requestId LIKE ?")
+      .bind(`%${digits}%`)
+      .first<{ n: number }>();
+    expect(leaked?.n).toBe(0);
   });
 });
 
