@@ -13,21 +13,22 @@ export type CapturedStatement = { sql: string; params: unknown[] };
 export type QueryPlan = { name: string; sql: string; plan: string[] };
 
 /**
- * The parts of src/db/queries.ts the bench drives. Imported at run time by path, so
- * the Node type check does not pull in the Worker's globals (D1Database and friends).
+ * The parts of src/db the bench drives. Imported at run time by path, so the Node type
+ * check does not pull in the Worker's globals (D1Database and friends).
  */
-type Queries = {
-  database(d1: unknown): unknown;
-  readTouchedClusters(db: unknown, who: Identifiers, limits: ClusterLimits): Promise<unknown>;
-  commitPlan(
+type Client = { database(d1: unknown): unknown };
+type Reads = { readTouchedClusters(db: unknown, who: Identifiers, limits: ClusterLimits): Promise<unknown> };
+type Commit = {
+  commitPlans(
     db: unknown,
-    who: Identifiers,
-    stamp: string,
-    plan: ReconciliationPlan,
-    requestId: string,
-    limits: ClusterLimits,
+    commits: { who: Identifiers; stamp: string; plan: ReconciliationPlan; requestId: string; limits: ClusterLimits }[],
   ): Promise<unknown>;
 };
+
+/** Imports src/db/<name>.ts at run time (see Client). */
+async function dbModule<T>(name: string): Promise<T> {
+  return (await import(pathToFileURL(path.join(ROOT, "src", "db", `${name}.ts`)).href)) as T;
+}
 
 /**
  * A stand-in D1 binding that answers every statement with no rows and records what
@@ -65,12 +66,16 @@ function recordingD1(log: CapturedStatement[][]) {
  * everything a batch can (guard, promote, fold clusters, insert, read back), for `who`.
  */
 export async function captureStatements(who: Identifiers): Promise<{ name: string; statement: CapturedStatement }[]> {
-  const queries = (await import(pathToFileURL(path.join(ROOT, "src", "db", "queries.ts")).href)) as Queries;
+  const [client, reads, commit] = await Promise.all([
+    dbModule<Client>("client"),
+    dbModule<Reads>("reads"),
+    dbModule<Commit>("commit"),
+  ]);
   const round: CapturedStatement[][] = [];
-  const db = queries.database(recordingD1(round));
+  const db = client.database(recordingD1(round));
   // The limits as wrangler.toml ships them: they bound the statements' windows.
   const limits: ClusterLimits = { emails: DEFAULT_CLUSTER_LIMIT, phones: DEFAULT_CLUSTER_LIMIT };
-  await queries.readTouchedClusters(db, who, limits);
+  await reads.readTouchedClusters(db, who, limits);
   // Rows the domain turns into the largest plan: the oldest row is a secondary whose
   // primary is gone (promote), a second cluster to fold, and a phone nobody has (insert).
   const rows: ContactRow[] = [
@@ -91,7 +96,8 @@ export async function captureStatements(who: Identifiers): Promise<{ name: strin
       createdAt: "2024-01-02T00:00:00.000Z",
     },
   ];
-  await queries.commitPlan(db, who, "stamp", planReconciliation(rows, who, limits), "bench-request", limits);
+  const plan = planReconciliation(rows, who, limits);
+  await commit.commitPlans(db, [{ who, stamp: "stamp", plan, requestId: "bench-request", limits }]);
   const [read = [], batch = []] = round;
   const verb = (sql: string) => sql.trim().split(/\s+/)[0]?.toLowerCase() ?? "";
   return [

@@ -1,16 +1,9 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Bridge, ErasurePlan, ErasureTarget, StoredContact } from "../domain/erasure";
-import {
-  ClusterChangedError,
-  type Database,
-  guardStatement,
-  indexNewEvents,
-  isGuardAbort,
-  NOW,
-  rowColumns,
-  withoutParameters,
-} from "./queries";
+import { type Database, NOW, rowColumns, withoutParameters } from "./client";
+import { indexNewEvents } from "./event-index";
+import { ClusterChangedError, guardStatement, isGuardAbort } from "./guard";
 import { contactBridges, contactEvents, contacts } from "./schema";
 
 /** The contacts a target names: a live contact by id, or every row (soft-deleted too) holding a value. */

@@ -1,7 +1,15 @@
-import type { Contact } from "../db/schema";
-
-/** The columns reconciliation reads: identity, links and age. */
-export type ContactRow = Pick<Contact, "id" | "email" | "phoneNumber" | "linkedId" | "linkPrecedence" | "createdAt">;
+/**
+ * The columns reconciliation reads: identity, links and age, typed as the `contacts`
+ * table of src/db/schema.ts types them (the domain imports nothing from src/db).
+ */
+export type ContactRow = {
+  id: number;
+  email: string | null;
+  phoneNumber: string | null;
+  linkedId: number | null;
+  linkPrecedence: "primary" | "secondary";
+  createdAt: string;
+};
 
 /** A request's identifiers after normalisation; at least one is present. */
 export type Identifiers = { email?: string; phoneNumber?: string };

@@ -82,7 +82,7 @@ export function clusterOf(rows: readonly ContactRow[], root: number | null): Con
 
 /**
  * The contact that holds `value` in `field` and that the read found first: the lowest
- * id, as the SQL of src/db/queries.ts picks it. Its root is the cluster of that value.
+ * id, as the SQL of src/db/cluster-sql.ts picks it. Its root is the cluster of that value.
  */
 export function firstHolder(
   rows: readonly ContactRow[],

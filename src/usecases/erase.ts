@@ -1,12 +1,12 @@
+import { database } from "../db/client";
 import { readErasureScope } from "../db/erasure";
 import { addUsage, meteredD1, noUsage } from "../db/metered";
-import { database } from "../db/queries";
 import { PrimaryD1 } from "../db/sessions";
 import type { Identifiers, IdentifyResponse } from "../domain/contact";
 import { type ErasureTarget, namesAnything, type StoredContact } from "../domain/erasure";
 import type { ClusterLimits } from "../domain/limits";
+import type { EraseResult } from "../durable/erasure-job";
 import { reconcilerStub } from "../durable/placement";
-import type { EraseResult } from "../durable/reconciler";
 import { newBudget, withRetries } from "../durable/retry";
 import { erasureOwnerKey, newContactObjects } from "../durable/routing";
 import { nextOwner, retryThrownCall, unavailable } from "./owner-answers";

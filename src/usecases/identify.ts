@@ -1,5 +1,6 @@
+import { database } from "../db/client";
 import { addUsage, meteredD1, noUsage } from "../db/metered";
-import { database, readTouchedClusters } from "../db/queries";
+import { readTouchedClusters } from "../db/reads";
 import { laterBookmark, readSession } from "../db/sessions";
 import type { ContactRow, Identifiers, IdentifyResponse } from "../domain/contact";
 import type { ClusterLimits } from "../domain/limits";

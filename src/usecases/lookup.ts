@@ -1,4 +1,4 @@
-import { isLiveContact, readClusterOfContact, readHistory, readTouchedClusters } from "../db/queries";
+import { isLiveContact, readClusterOfContact, readHistory, readTouchedClusters } from "../db/reads";
 import type { HistoryEvent, Identifiers, IdentifyResponse } from "../domain/contact";
 import type { ClusterLimits } from "../domain/limits";
 import { answerLookup } from "../domain/lookup";

@@ -1,4 +1,5 @@
 import { ERRORS } from "../contract/errors";
+import type { NotDone } from "../durable/answers";
 import { type Budget, backoff, isTransient, spendRetry } from "../durable/retry";
 import { type HttpError, serviceUnavailable } from "../errors";
 
@@ -15,17 +16,6 @@ export function unavailable(error: string, message = "storage or coordination fa
 /** The 503 of a request that ran out of its budget on a busy cluster, or found its object's queue full. */
 export const tooBusy = () => serviceUnavailable(ERRORS.service_unavailable.variants.busy);
 
-/** The answers a ClusterReconciler gives to any use case when it did not finish it. */
-export type Detour =
-  /** The clusters belong to another object now: ask it. */
-  | { kind: "reroute"; ownerKey: string }
-  /** Storage failed in the object (returned, not thrown, across the RPC). */
-  | { kind: "failed"; transient: boolean; message: string }
-  /** The clusters kept changing under every attempt the budget allowed. */
-  | { kind: "contended" }
-  /** Refused before anything was written: the queue was full, or the call waited too long. */
-  | { kind: "busy" };
-
 /**
  * After the call to an object threw (it was reset, the network lost it: nothing ran, or
  * a guarded batch that a replay finds done): waits to retry it if the error is transient
@@ -38,12 +28,12 @@ export async function retryThrownCall(err: unknown, budget: Budget, retry: numbe
 }
 
 /**
- * The object to call next after a `Detour`: another after a hand-off, the same after a
+ * The object to call next after an answer that did not finish the call (NotDone): another after a hand-off, the same after a
  * backoff for a transient storage failure; each out of `budget`.
  * @throws HttpError 503 when the budget is spent, the cluster is too busy, or storage failed for good.
  */
 export async function nextOwner(
-  answer: Detour,
+  answer: NotDone,
   key: string,
   budget: Budget,
   retry: number,

@@ -1,5 +1,5 @@
+import { type Database, database } from "../db/client";
 import { type D1Usage, meteredD1, noUsage } from "../db/metered";
-import { type Database, database } from "../db/queries";
 import { readSession } from "../db/sessions";
 import type { Ignored } from "../domain/blocking";
 import type { Outcome } from "../domain/reconcile";

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { database, readTouchedClusters } from "../../src/db/queries";
+import { database } from "../../src/db/client";
+import { readTouchedClusters } from "../../src/db/reads";
 import type { Identifiers } from "../../src/domain/contact";
 import type { ClusterLimits } from "../../src/domain/limits";
 import type { ReconcileCall, ReconcileResult } from "../../src/durable/reconciler";

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { database, readTouchedClusters } from "../../src/db/queries";
+import { database } from "../../src/db/client";
+import { readTouchedClusters } from "../../src/db/reads";
 import type { IdentifyResponse } from "../../src/domain/contact";
 import { newBudget } from "../../src/durable/retry";
 import { newContactObjects, ownerKey } from "../../src/durable/routing";

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, type MockInstance, vi } from "vitest";
-import { database, readTouchedClusters } from "../../src/db/queries";
+import { database } from "../../src/db/client";
+import { readTouchedClusters } from "../../src/db/reads";
 import type { IdentifyResponse } from "../../src/domain/contact";
 import { reconcilerLocationHint } from "../../src/durable/placement";
 import { newBudget } from "../../src/durable/retry";

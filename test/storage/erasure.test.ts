@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { database } from "../../src/db/client";
 import { commitErasure, erasureStamp, readErasureScope } from "../../src/db/erasure";
-import { ClusterChangedError, database } from "../../src/db/queries";
+import { ClusterChangedError } from "../../src/db/guard";
 import { type ErasureTarget, planErasure } from "../../src/domain/erasure";
 import { callAsAdmin, expectInvariants, identify, storedRows, unique } from "../helpers";
 

@@ -1,7 +1,10 @@
 import { env } from "cloudflare:workers";
 import { getTableConfig } from "drizzle-orm/sqlite-core";
 import { describe, expect, it } from "vitest";
-import { ClusterChangedError, commitPlan, database, planStamp, readTouchedClusters } from "../../src/db/queries";
+import { database } from "../../src/db/client";
+import { commitPlans } from "../../src/db/commit";
+import { ClusterChangedError, planStamp } from "../../src/db/guard";
+import { readTouchedClusters } from "../../src/db/reads";
 import { contactBridges, contactEventContacts, contactEvents, contacts } from "../../src/db/schema";
 import { byAge } from "../../src/domain/contact";
 import { planReconciliation } from "../../src/domain/reconcile";
@@ -90,7 +93,7 @@ describe("readTouchedClusters", () => {
   });
 });
 
-describe("commitPlan", () => {
+describe("commitPlans", () => {
   it("writes nothing and reports the conflict when what the plan relied on changed", async () => {
     const email = `${unique("stale")}@x.io`;
     const first = await identify({ email, phoneNumber: "7200001" });
@@ -103,7 +106,9 @@ describe("commitPlan", () => {
     await identify({ email: who.email, phoneNumber: "7200001" });
     const before = await storedRows();
     await expect(
-      commitPlan(db, who, planStamp(rows, who, plan.primaryId), plan, "test-request", LIMITS),
+      commitPlans(db, [
+        { who, stamp: planStamp(rows, who, plan.primaryId), plan, requestId: "test-request", limits: LIMITS },
+      ]),
     ).rejects.toBeInstanceOf(ClusterChangedError);
     expect(await storedRows()).toEqual(before);
 
@@ -130,8 +135,9 @@ describe("commitPlan", () => {
 
     // The younger cluster grows after our read: not a conflict, the new row is folded too.
     const grown = await identify({ email: `${unique("late")}@x.io`, phoneNumber: "7200011" });
-    const committed = await commitPlan(db, who, planStamp(rows, who, plan.primaryId), plan, "test-request", LIMITS);
-    expect(committed.map((r) => r.id)).toEqual([
+    const stamp = planStamp(rows, who, plan.primaryId);
+    const [committed] = await commitPlans(db, [{ who, stamp, plan, requestId: "test-request", limits: LIMITS }]);
+    expect(committed?.rows.map((r) => r.id)).toEqual([
       older.primaryContactId,
       younger.primaryContactId,
       ...grown.secondaryContactIds,

@@ -14,7 +14,7 @@ let phones = 0;
 const newPhone = () => `+7${Date.now() % 1e9}${String(++phones).padStart(4, "0")}`;
 
 describe("D1 round trips and statements per request kind", () => {
-  // A write batch: guard, writes, the event, the event index, read back (src/db/queries.ts);
+  // A write batch: guard, writes, the event, the event index, read back (src/db/commit.ts);
   // a new contact's insert returns it, so its batch needs no read back.
   it("a new contact: one read in the Worker, one batch in the object", async () => {
     const result = await identifyContact(

@@ -1,0 +1,100 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { ContactRow, HistoryEvent, Identifiers } from "../domain/contact";
+import type { ClusterLimits } from "../domain/limits";
+import { type Database, live, withoutParameters } from "./client";
+import { limitsKey, ROW_COLUMNS, selectRows, touchedClusters, valuesOf, windowSql } from "./cluster-sql";
+import { contacts } from "./schema";
+import { bound, prebuilt } from "./statement-cache";
+
+/**
+ * Reads the clusters a request touches, oldest first: one D1 round trip whose cost
+ * is bounded by the cluster limits, not by the clusters' size or the table's.
+ */
+export async function readTouchedClusters(
+  db: Database,
+  who: Identifiers,
+  limits: ClusterLimits,
+): Promise<ContactRow[]> {
+  try {
+    const read = prebuilt(`read:${limitsKey(limits)}`, () => touchedClusters(db, limits).toSQL());
+    const { results } = await bound(db, read, valuesOf(who)).all<ContactRow>();
+    return results;
+  } catch (err) {
+    throw withoutParameters(err);
+  }
+}
+
+/**
+ * Reads the live cluster of contact `id` (its primary and its oldest secondaries, up to
+ * just past `maxContacts`), oldest first, in one statement; empty when `id` is unknown,
+ * erased or soft-deleted.
+ */
+export async function readClusterOfContact(db: Database, id: number, limits: ClusterLimits): Promise<ContactRow[]> {
+  try {
+    return await selectRows(
+      db,
+      sql`WITH roots AS (SELECT coalesce(linkedId, id) AS low, coalesce(linkedId, id) AS high
+                           FROM contacts WHERE id = ${id} AND deletedAt IS NULL)
+          SELECT ${ROW_COLUMNS} FROM contacts WHERE deletedAt IS NULL AND id = (SELECT low FROM roots)
+          UNION
+          ${windowSql(ROW_COLUMNS, limits)}`,
+    );
+  } catch (err) {
+    throw withoutParameters(err);
+  }
+}
+
+/**
+ * The history of the cluster of contact `id`, oldest first, in one statement: every event
+ * that names a contact of the cluster (or `id` itself, live or not), then, going back in
+ * time, every earlier event that names a contact named by an event already taken. So it
+ * follows the clusters merged in, and a former cluster into what an erasure left of it, but
+ * not the later events of a cluster that split off. Empty for an id no event names.
+ */
+export async function readHistory(db: Database, id: number): Promise<HistoryEvent[]> {
+  const rows = await db
+    .all<{ at: string; kind: HistoryEvent["kind"]; primaryContactId: number; contactIds: string; requestId: string }>(
+      sql`
+    WITH RECURSIVE
+      roots(root) AS (SELECT coalesce(linkedId, id) FROM contacts WHERE id = ${id} AND deletedAt IS NULL),
+      start(contactId) AS (
+        SELECT ${id}
+        UNION SELECT c.id FROM contacts c
+         WHERE c.deletedAt IS NULL AND (c.id IN (SELECT root FROM roots) OR c.linkedId IN (SELECT root FROM roots))
+      ),
+      -- (contact, until): the events up to \`until\` that name this contact belong to the history.
+      reach(contactId, until) AS (
+        SELECT contactId, 9223372036854775807 FROM start
+        UNION
+        SELECT other.contactId, named.eventId
+          FROM reach
+          JOIN contact_event_contacts named ON named.contactId = reach.contactId AND named.eventId <= reach.until
+          JOIN contact_event_contacts other ON other.eventId = named.eventId
+      )
+    SELECT e.at, e.kind, e.primaryContactId, e.contactIds, e.requestId
+      FROM contact_events e
+     WHERE e.id IN (
+       SELECT named.eventId FROM reach
+         JOIN contact_event_contacts named ON named.contactId = reach.contactId AND named.eventId <= reach.until
+     )
+     ORDER BY e.id`,
+    )
+    .catch((err: unknown) => {
+      throw withoutParameters(err);
+    });
+  return rows.map((row) => ({ ...row, contactIds: JSON.parse(row.contactIds) as number[] }));
+}
+
+/** True when contact `id` is stored and not soft-deleted. */
+export async function isLiveContact(db: Database, id: number): Promise<boolean> {
+  try {
+    const found = await db
+      .select({ id: contacts.id })
+      .from(contacts)
+      .where(and(live, eq(contacts.id, id)))
+      .limit(1);
+    return found.length > 0;
+  } catch (err) {
+    throw withoutParameters(err);
+  }
+}

@@ -1,0 +1,50 @@
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+
+// The arrows of docs/design.md's layout, checked on every import in src/: routes -> use
+// cases -> durable -> db -> domain, the contract importable from all and importing nothing of ours.
+const SRC = path.join(import.meta.dirname, "..", "..", "src");
+
+/** What each part of src/ may import besides itself. The root files are shared plumbing. */
+const ALLOWED: Record<string, readonly string[]> = {
+  contract: [],
+  domain: ["contract"],
+  db: ["domain", "contract"],
+  durable: ["db", "domain", "contract"],
+  usecases: ["durable", "db", "domain", "contract", "errors.ts"],
+  http: ["domain", "contract", "errors.ts", "text.ts", "db/metered.ts"],
+  openapi: ["domain", "contract"],
+  routes: ["usecases", "http", "domain", "contract", "openapi", "errors.ts", "config.ts"],
+  "errors.ts": ["contract"],
+  "config.ts": ["domain", "contract", "errors.ts", "text.ts"],
+  "text.ts": [],
+};
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    return entry.isDirectory() ? filesUnder(full) : entry.name.endsWith(".ts") ? [full] : [];
+  });
+}
+
+/** The part of src/ a file belongs to: its top folder, or its own name at the root. */
+const partOf = (file: string) => path.relative(SRC, file).split(path.sep)[0] ?? "";
+
+describe("src/ imports go one way", () => {
+  const files = filesUnder(SRC).filter((file) => !["index.ts", "env.d.ts"].includes(path.relative(SRC, file)));
+
+  it.each(files.map((file) => [path.relative(SRC, file), file]))("%s", (_name, file) => {
+    const part = partOf(file);
+    const allowed = ALLOWED[part];
+    expect(allowed, `no rule for ${part}`).toBeDefined();
+    const imports = [...readFileSync(file, "utf8").matchAll(/^(?:import|export)[^"']*from\s+["'](\.[^"']+)["']/gm)];
+    const wrong = imports
+      .map((match) => path.relative(SRC, path.resolve(path.dirname(file), `${match[1]}.ts`)))
+      .filter((target) => {
+        const targetPart = target.split(path.sep)[0] ?? "";
+        return targetPart !== part && !allowed?.some((ok) => target === ok || targetPart === ok);
+      });
+    expect(wrong).toEqual([]);
+  });
+});
