@@ -1,6 +1,6 @@
 import { asc, count, gt } from "drizzle-orm";
 import type { EventRow } from "../contract/events";
-import { type Database, withoutParameters } from "./queries";
+import { type Database, withoutParameters } from "./client";
 import { contactEvents } from "./schema";
 
 /** The columns of an event row, in the order the API serialises them. */

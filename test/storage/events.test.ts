@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { database } from "../../src/db/client";
 import { readEventsAfter } from "../../src/db/events";
-import { database } from "../../src/db/queries";
 import { identify, unique } from "../helpers";
 
 const db = database(env.DB);
