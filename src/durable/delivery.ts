@@ -1,6 +1,6 @@
 import { serializeEvent } from "../contract/events";
+import type { Database } from "../db/client";
 import { readEventsAfter } from "../db/events";
-import type { Database } from "../db/queries";
 import type { WebhookConfig } from "../webhooks/config";
 import { signDelivery } from "../webhooks/sign";
 

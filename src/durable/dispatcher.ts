@@ -1,8 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { encodeCursor } from "../contract/cursor";
 import type { DeliveryStatus } from "../contract/delivery";
+import { database } from "../db/client";
 import { countEventsAfter } from "../db/events";
-import { database } from "../db/queries";
 import { parseWebhookConfig, type WebhookConfig } from "../webhooks/config";
 import {
   DEFAULT_BACKOFF_BASE_MS,

@@ -3,7 +3,7 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { decodeCursor } from "../../src/contract/cursor";
 import type { ContactEvent } from "../../src/contract/events";
-import { database } from "../../src/db/queries";
+import { database } from "../../src/db/client";
 import {
   backoffDelay,
   type DeliveryState,
