@@ -1,59 +1,28 @@
-import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Chromium, launchChromium, watch } from "./chromium";
 import { type DevServer, startDevServer } from "./wrangler-dev";
 
-// Debian's chromium; .ci/run installs it when it is missing. No skipping without it: a
-// docs page nobody opened in a browser is not known to work.
-const CHROMIUM = "/usr/bin/chromium";
 const TOKEN = "browser-test-token-3b9f";
 
 let server: DevServer | undefined;
-let browser: BrowserContext | undefined;
-let profile: string | undefined;
+let chromium: Chromium | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: run \`apt-get install -y chromium\` (.ci/run does it on CI).`);
-  }
+  chromium = await launchChromium();
   server = await startDevServer({ API_TOKENS: TOKEN });
-  profile = await mkdtemp(path.join(tmpdir(), "identity-chromium-"));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
 });
 
 afterAll(async () => {
-  await browser?.close();
-  if (profile) await rm(profile, { recursive: true, force: true });
+  await chromium?.close();
   await server?.stop();
 });
 
 describe("/docs in a browser", () => {
   it("authorizes, sends POST /identify with Try it out, and shows the JSON answer", async () => {
-    if (!server || !browser) throw new Error("not started");
+    if (!server || !chromium) throw new Error("not started");
     const origin = server.url;
-    const page = await browser.newPage();
-    const requested: string[] = [];
-    const problems: string[] = [];
-    page.on("request", (request) => requested.push(request.url()));
-    page.on("pageerror", (error) => problems.push(error.message));
-    page.on("console", (message) => {
-      if (message.type() === "error") problems.push(message.text());
-    });
+    const page = await chromium.browser.newPage();
+    const { requested, problems } = watch(page);
 
     await page.goto(`${origin}/docs`);
     const operation = page.locator("#operations-identity-identify");

@@ -78,18 +78,26 @@ async function waitUntilHealthy(url: string, child: ChildProcess, output: () => 
   throw new Error(`wrangler dev did not answer /health within 90 s:\n${output()}`);
 }
 
+/** Runs one wrangler command to its end; a non-zero exit throws with its output. */
+async function completed(args: string[]): Promise<void> {
+  const run = wrangler(args);
+  const [code] = (await once(run.child, "exit")) as [number | null];
+  if (code !== 0) throw new Error(`wrangler ${args.slice(0, 3).join(" ")} exited with ${code}:\n${run.output()}`);
+}
+
 /**
- * Applies the D1 migrations to a fresh temporary store, then starts `wrangler dev` on it
- * with `vars` (e.g. `API_TOKENS`), on a free port of 127.0.0.1. `stop()` ends the process
- * group and deletes the store.
+ * Applies the D1 migrations to a fresh temporary store, runs `sql` on it if given (rows the
+ * API would refuse to store), then starts `wrangler dev` on it with `vars` (e.g. `API_TOKENS`),
+ * on a free port of 127.0.0.1. `stop()` ends the process group and deletes the store.
  */
-export async function startDevServer(vars: Record<string, string>): Promise<DevServer> {
+export async function startDevServer(vars: Record<string, string>, sql?: string): Promise<DevServer> {
   const store = await mkdtemp(path.join(tmpdir(), "identity-dev-"));
-  const migrate = wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", store]);
-  const [code] = (await once(migrate.child, "exit")) as [number | null];
-  if (code !== 0) {
+  try {
+    await completed(["d1", "migrations", "apply", "DB", "--local", "--persist-to", store]);
+    if (sql !== undefined) await completed(["d1", "execute", "DB", "--local", "--persist-to", store, "--command", sql]);
+  } catch (err) {
     await rm(store, { recursive: true, force: true });
-    throw new Error(`wrangler d1 migrations apply exited with ${code}:\n${migrate.output()}`);
+    throw err;
   }
 
   const port = await freePort();
