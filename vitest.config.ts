@@ -14,6 +14,7 @@ export default defineConfig(async () => {
     rateLimit: "test-token-rate-limit-51c0aa",
     admin: "test-admin-token-c83f02",
     adminRotated: "test-admin-token-rotated-6e14d9",
+    feed: "test-feed-token-2b7e90",
   };
   // The rate limit as wrangler.toml sets it, so that the test tripping it follows the config.
   const rateLimit = unstable_readConfig({ config: "./wrangler.toml" }).ratelimits.find(
@@ -42,6 +43,7 @@ export default defineConfig(async () => {
                   // Spaces around entries are allowed, and ignored.
                   API_TOKENS: `${tokens.default}, ${tokens.rotated} ,${tokens.rateLimit}`,
                   ADMIN_TOKENS: `${tokens.admin},${tokens.adminRotated}`,
+                  FEED_TOKENS: tokens.feed,
                   LOG_HASH_KEY: "test-log-hash-key-7d1f",
                 },
               },

@@ -6,7 +6,7 @@
  * WEBHOOK_URL is parsed as the dispatcher parses it; when it is set, the secret
  * WEBHOOK_SECRET (not in wrangler.toml: `wrangler secret put`) must be given in this
  * command's environment, and well-formed, or the check fails.
- * It also refuses a token that two token lists share (API_TOKENS, ADMIN_TOKENS), in the values
+ * It also refuses a token that two token lists share (API_TOKENS, ADMIN_TOKENS, FEED_TOKENS), in the values
  * it can see: wrangler.toml, `.dev.vars`/`.env`, and this process's environment (where an
  * operator holds them before `wrangler secret put`); deployed secrets cannot be read back.
  * A malformed value fails here rather than after a deploy. Exits 1 naming what is wrong.
@@ -25,7 +25,7 @@ const text = (value: unknown): string | undefined => (value === undefined ? unde
 
 type Config = ReturnType<typeof unstable_readConfig>;
 
-const TOKEN_SECRETS = ["API_TOKENS", "ADMIN_TOKENS"] as const;
+const TOKEN_SECRETS = ["API_TOKENS", "ADMIN_TOKENS", "FEED_TOKENS"] as const;
 
 /** The token lists an environment would run with: the environment's, else `.dev.vars`'s or wrangler.toml's. */
 function tokenLists(configPath: string, config: Config, env: string | undefined): TokenLists {

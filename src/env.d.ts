@@ -4,6 +4,8 @@
 interface Env {
   /** Comma-separated bearer tokens of callers: /identify and /lookup. */
   API_TOKENS?: string;
+  /** Comma-separated bearer tokens of change feed consumers: `GET /events` only. */
+  FEED_TOKENS?: string;
   /** Comma-separated bearer tokens of operators: every route, erasure and history included. */
   ADMIN_TOKENS?: string;
   /** HMAC key of the `emailHash`/`phoneHash` fields of the request log. */

@@ -2,13 +2,14 @@ import { type IRequest, Router } from "itty-router";
 import { ERRORS } from "./contract/errors";
 import { ALLOW_HEADER } from "./contract/headers";
 import { errorResponse, fail } from "./errors";
-import { requireAdmin, requireToken } from "./http/auth";
+import { requireAdmin, requireFeedReader, requireToken } from "./http/auth";
 import { preflight, withCors } from "./http/cors";
 import { rateLimit } from "./http/rate-limit";
 import { beginRequest, logRequest, noteError } from "./http/request-log";
 import { deleteContact, getContact } from "./routes/contact";
 import { getDelivery } from "./routes/delivery";
 import { erase } from "./routes/erase";
+import { getEvents } from "./routes/events";
 import { health } from "./routes/health";
 import { getHistory } from "./routes/history";
 import { identify } from "./routes/identify";
@@ -26,13 +27,21 @@ const onlyAllow = (allow: string) => () => {
   });
 };
 
-/** A route handler that answers only admin tokens: others get 403 before it runs. */
-const adminOnly =
-  (handler: (request: IRequest, env: Env) => Promise<Response>) =>
-  (request: IRequest, env: Env): Promise<Response> => {
-    requireAdmin(request);
+type Handler = (request: IRequest, env: Env) => Promise<Response>;
+
+/** A route handler that runs only once `check` has let the request's token through (else 403). */
+const guarded =
+  (check: (request: IRequest) => void) =>
+  (handler: Handler): Handler =>
+  (request, env) => {
+    check(request);
     return handler(request, env);
   };
+
+/** Admin tokens only. */
+const adminOnly = guarded(requireAdmin);
+/** The change feed: feed and admin tokens. */
+const feedOnly = guarded(requireFeedReader);
 
 /** The paths served, as the request log names them (anything else is logged as "*"). */
 const ROUTES = [
@@ -41,6 +50,7 @@ const ROUTES = [
   "/erase",
   "/contacts/:id",
   "/contacts/:id/history",
+  "/events",
   "/events/delivery",
   "/health",
   "/openapi.json",
@@ -50,9 +60,11 @@ const ROUTES = [
  * The API description holds no personal data, and the public /docs page loads it.
  */
 const PUBLIC_PATHS = ["/health", "/openapi.json"];
+/** The only paths a feed token (FEED_TOKENS) reaches. */
+const FEED_PATHS = ["/events"];
 
 const router = Router<IRequest, [Env, ExecutionContext]>({
-  before: [beginRequest(ROUTES), preflight, requireToken(PUBLIC_PATHS), rateLimit],
+  before: [beginRequest(ROUTES), preflight, requireToken(PUBLIC_PATHS, FEED_PATHS), rateLimit],
   catch: (err, request) => {
     noteError(request, err);
     return errorResponse(err);
@@ -72,6 +84,8 @@ router
   .all("/erase", onlyAllow("POST"))
   .get("/contacts/:id/history", adminOnly(getHistory))
   .all("/contacts/:id/history", onlyAllow("GET"))
+  .get("/events", feedOnly(getEvents))
+  .all("/events", onlyAllow("GET"))
   .get("/events/delivery", adminOnly(getDelivery))
   .all("/events/delivery", onlyAllow("GET"))
   .get("/health", health)

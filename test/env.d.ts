@@ -11,10 +11,18 @@ declare global {
       IMPORT_TEST_DB: D1Database;
       /** `simple` of the RATE_LIMITER binding in wrangler.toml (null if it is missing). */
       TEST_RATE_LIMIT: { limit: number; period: number } | null;
-      /** The tokens of API_TOKENS and ADMIN_TOKENS, by the role tests give them (test/tokens.ts). */
-      TEST_TOKENS: { default: string; rotated: string; rateLimit: string; admin: string; adminRotated: string };
+      /** The tokens of API_TOKENS, ADMIN_TOKENS and FEED_TOKENS, by the role tests give them (test/tokens.ts). */
+      TEST_TOKENS: {
+        default: string;
+        rotated: string;
+        rateLimit: string;
+        admin: string;
+        adminRotated: string;
+        feed: string;
+      };
       API_TOKENS: string;
       ADMIN_TOKENS: string;
+      FEED_TOKENS: string;
       LOG_HASH_KEY: string;
     }
   }

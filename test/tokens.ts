@@ -12,5 +12,7 @@ export const RATE_LIMIT_TOKEN = env.TEST_TOKENS.rateLimit;
 export const ADMIN_TOKEN = env.TEST_TOKENS.admin;
 /** The second admin token, as during a rotation. */
 export const ROTATED_ADMIN_TOKEN = env.TEST_TOKENS.adminRotated;
+/** A change feed consumer's token (FEED_TOKENS): reaches GET /events only. */
+export const FEED_TOKEN = env.TEST_TOKENS.feed;
 /** The `LOG_HASH_KEY` secret under test. */
 export const TEST_LOG_HASH_KEY = env.LOG_HASH_KEY;

@@ -1,3 +1,4 @@
+import { FEED_PAGE } from "./feed";
 import {
   ALLOW_HEADER,
   BOOKMARK_HEADER,
@@ -56,6 +57,18 @@ export const ERRORS = {
     schema: "BadRequestError",
     about: `the \`${BOOKMARK_HEADER}\` header is not a bookmark this service returned`,
   },
+  invalid_cursor: {
+    status: 400,
+    message: "The after parameter must be a cursor this service returned (an event's id, or next), unchanged.",
+    schema: "BadRequestError",
+    about: "`after` is not a cursor this service returned",
+  },
+  invalid_limit: {
+    status: 400,
+    message: `The limit parameter must be a whole number from 1 to ${FEED_PAGE.max}.`,
+    schema: "BadRequestError",
+    about: `\`limit\` is not a whole number from 1 to ${FEED_PAGE.max}`,
+  },
   unauthorized: {
     status: 401,
     message: "A valid bearer token is required: send Authorization: Bearer <token>.",
@@ -66,6 +79,10 @@ export const ERRORS = {
   forbidden: {
     status: 403,
     message: "This route needs an admin token (ADMIN_TOKENS).",
+    variants: {
+      feed: "The change feed needs a feed token (FEED_TOKENS) or an admin token.",
+      feedOnly: "A feed token (FEED_TOKENS) reads GET /events only.",
+    },
     schema: "ForbiddenError",
   },
   contact_not_found: {

@@ -1,3 +1,4 @@
+import { ERRORS } from "../contract/errors";
 import { WWW_AUTHENTICATE_HEADER } from "../contract/headers";
 import { fail, type HttpError } from "../errors";
 import { commaSeparated, hex } from "../text";
@@ -60,7 +61,7 @@ export async function matchToken(presented: string, secret: string): Promise<str
   return matchDigest(await sha256(presented), secret);
 }
 
-/** matchToken for a presented token already hashed: one hash serves both token lists. */
+/** matchToken for a presented token already hashed: one hash serves every token list. */
 async function matchDigest(digest: ArrayBuffer, secret: string): Promise<string | undefined> {
   const digests = await configuredDigests(secret);
   let match: string | undefined;
@@ -70,49 +71,60 @@ async function matchDigest(digest: ArrayBuffer, secret: string): Promise<string 
   return match;
 }
 
-/**
- * Router hook: lets a request through only with a bearer token from `ADMIN_TOKENS` or
- * `API_TOKENS`, except on `publicPaths`. Fails closed: with no token configured every
- * call is refused. Records the token's fingerprint (the rate limiter's key) and its scope
- * (what `requireAdmin` checks). Both lists are always compared, so the time taken does not
- * tell which one a token belongs to. A token that both lists hold is refused, never an admin.
- * @throws HttpError 401 with `WWW-Authenticate`; SharedTokenError (a 500) for a token in both lists.
- */
-export function requireToken(publicPaths: readonly string[]) {
-  return async (request: Request, env: Env): Promise<undefined> => {
-    if (publicPaths.includes(routedPath(request))) return undefined;
+/** The token secrets, by the scope each grants; every one is compared on every request. */
+const TOKEN_SECRETS = [
+  ["caller", "API_TOKENS"],
+  ["admin", "ADMIN_TOKENS"],
+  ["feed", "FEED_TOKENS"],
+] as const;
 
-    const callers = env.API_TOKENS ?? "";
-    const admins = env.ADMIN_TOKENS ?? "";
+/**
+ * Router hook: lets a request through only with a bearer token from `ADMIN_TOKENS`,
+ * `API_TOKENS` or `FEED_TOKENS`, except on `publicPaths`. Fails closed: with no token
+ * configured every call is refused. Records the token's fingerprint (the rate limiter's key)
+ * and its scope (what `requireAdmin` and `requireFeedReader` check); a feed token reaches
+ * `feedPaths` only. Every list is always compared, so the time taken does not tell which one
+ * a token belongs to. A token that two lists hold is refused, never given either scope.
+ * @throws HttpError 401 with `WWW-Authenticate`, 403 `forbidden` for a feed token off the
+ * feed; SharedTokenError (a 500) for a token in two lists.
+ */
+export function requireToken(publicPaths: readonly string[], feedPaths: readonly string[]) {
+  return async (request: Request, env: Env): Promise<undefined> => {
+    const path = routedPath(request);
+    if (publicPaths.includes(path)) return undefined;
+
+    const secrets = TOKEN_SECRETS.map(([, name]) => env[name] ?? "");
     // The cached digests tell whether any token is configured, without splitting the secrets again.
-    const [callerDigests, adminDigests] = await Promise.all([configuredDigests(callers), configuredDigests(admins)]);
-    if (callerDigests.length === 0 && adminDigests.length === 0) {
-      throw unauthorized("not_configured", request);
-    }
+    const configuredLists = await Promise.all(secrets.map(configuredDigests));
+    if (configuredLists.every((digests) => digests.length === 0)) throw unauthorized("not_configured", request);
 
     const presented = BEARER.exec(request.headers.get("authorization") ?? "")?.[1];
     if (presented === undefined) {
       throw unauthorized(request.headers.has("authorization") ? "invalid_token" : "missing_token", request);
     }
     const digest = await sha256(presented);
-    const [admin, caller] = await Promise.all([matchDigest(digest, admins), matchDigest(digest, callers)]);
+    const fingerprints = await Promise.all(secrets.map((secret) => matchDigest(digest, secret)));
+    const matched = TOKEN_SECRETS.flatMap(([scope, name], i) => {
+      const fingerprint = fingerprints[i];
+      return fingerprint === undefined ? [] : [{ scope, name, fingerprint }];
+    });
+    const [match, ...others] = matched;
+    if (match === undefined) throw unauthorized("invalid_token", request);
     const facts = requestFacts(request);
-    if (admin !== undefined && caller !== undefined) {
-      // The log's tokenId tells the operator which token to take out of one list.
-      facts.caller = admin;
-      throw new SharedTokenError(["API_TOKENS", "ADMIN_TOKENS"]);
-    }
-    if (admin !== undefined) {
-      facts.caller = admin;
-      facts.scope = "admin";
-    } else if (caller !== undefined) {
-      facts.caller = caller;
-      facts.scope = "caller";
-    } else {
-      throw unauthorized("invalid_token", request);
+    // The log's tokenId tells the operator which token to take out of one list.
+    facts.caller = match.fingerprint;
+    if (others.length > 0) throw new SharedTokenError(matched.map(({ name }) => name));
+    facts.scope = match.scope;
+    if (match.scope === "feed" && !feedPaths.includes(path)) {
+      throw forbidden(request, "feed_token_off_feed", ERRORS.forbidden.variants.feedOnly);
     }
     return undefined;
   };
+}
+
+function forbidden(request: Request, detail: string, message?: string): HttpError {
+  requestFacts(request).detail = detail;
+  return fail("forbidden", { message });
 }
 
 /**
@@ -122,6 +134,16 @@ export function requireToken(publicPaths: readonly string[]) {
  */
 export function requireAdmin(request: Request): void {
   if (requestFacts(request).scope === "admin") return;
-  requestFacts(request).detail = "caller_token_on_admin_route";
-  throw fail("forbidden");
+  throw forbidden(request, "caller_token_on_admin_route");
+}
+
+/**
+ * The check of the change feed (`GET /events`): feed and admin tokens read it, a caller's
+ * token does not.
+ * @throws HttpError 403 `forbidden`.
+ */
+export function requireFeedReader(request: Request): void {
+  const { scope } = requestFacts(request);
+  if (scope === "feed" || scope === "admin") return;
+  throw forbidden(request, "caller_token_on_feed", ERRORS.forbidden.variants.feed);
 }

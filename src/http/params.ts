@@ -1,6 +1,7 @@
 import type { IRequest } from "itty-router";
 import * as v from "valibot";
 import { ERRORS } from "../contract/errors";
+import { CursorSchema, FEED_PAGE, FeedLimitSchema } from "../contract/feed";
 import { ContactIdSchema } from "../contract/request";
 import { fail } from "../errors";
 
@@ -17,4 +18,35 @@ export function readContactId(request: IRequest): number {
     });
   }
   return parsed.output;
+}
+
+/**
+ * Query parameter `name` parsed by `schema`, or `absent` when it is not sent.
+ * @throws HttpError 400 `code` when it is malformed or sent more than once.
+ */
+function queryParameter<T>(
+  url: URL,
+  name: string,
+  schema: v.GenericSchema<string, T>,
+  code: "invalid_cursor" | "invalid_limit",
+  absent: T,
+): T {
+  const values = url.searchParams.getAll(name);
+  if (values.length === 0) return absent;
+  const result = values.length === 1 ? v.safeParse(schema, values[0]) : undefined;
+  if (result?.success) return result.output;
+  const messages = result ? result.issues.map((issue) => issue.message) : [`${name} must be sent once`];
+  throw fail(code, { issues: messages.map((message) => ({ path: name, message })) });
+}
+
+/**
+ * `after` (as an event id, 0 when absent: before the first event) and `limit` of `GET /events`.
+ * @throws HttpError 400 `invalid_cursor` or `invalid_limit`.
+ */
+export function readFeedPage(request: Request): { afterId: number; limit: number } {
+  const url = new URL(request.url);
+  return {
+    afterId: queryParameter(url, "after", CursorSchema, "invalid_cursor", 0),
+    limit: queryParameter(url, "limit", FeedLimitSchema, "invalid_limit", FEED_PAGE.default),
+  };
 }

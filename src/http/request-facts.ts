@@ -2,8 +2,8 @@ import type { Ignored } from "../domain/blocking";
 import type { Identifiers } from "../domain/contact";
 import type { Outcome } from "../domain/reconcile";
 
-/** Who a token speaks for: a caller (`API_TOKENS`) or an operator (`ADMIN_TOKENS`). */
-type Scope = "caller" | "admin";
+/** Who a token speaks for: a caller (`API_TOKENS`), a feed consumer (`FEED_TOKENS`) or an operator (`ADMIN_TOKENS`). */
+type Scope = "caller" | "feed" | "admin";
 
 /** Storage work of one request, as the request log reports it. */
 type StorageUsage = { d1RoundTrips: number; d1Statements: number; objectCalls: number };
@@ -38,7 +38,7 @@ export type RequestFacts = {
    * bytes of its SHA-256, in hex): the rate limiter's key and the log's `tokenId`.
    */
   caller?: string;
-  /** What the token may reach: `caller` routes only, or every route (`admin`). */
+  /** What the token may reach: `caller` routes, `GET /events` (`feed`), or every route (`admin`). */
   scope?: Scope;
   /** A short, personal-data-free reason that the status alone does not tell. */
   detail?: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { call, callWith, countRows, postIdentify, requestLogLine, storedRows, unique } from "../helpers";
-import { ADMIN_TOKEN, ROTATED_ADMIN_TOKEN, ROTATED_TOKEN, TEST_TOKEN } from "../tokens";
+import { ADMIN_TOKEN, FEED_TOKEN, ROTATED_ADMIN_TOKEN, ROTATED_TOKEN, TEST_TOKEN } from "../tokens";
 
 const CHALLENGE = 'Bearer realm="identity"';
 const INVALID_TOKEN_CHALLENGE = 'Bearer realm="identity", error="invalid_token"';
@@ -216,5 +216,24 @@ describe("a token in both API_TOKENS and ADMIN_TOKENS (a misconfiguration)", () 
     expect(admin.status).toBe(200);
     const forbidden = await callWith(lists, `/contacts/${primaryContactId}`);
     expect(forbidden.status).toBe(403);
+  });
+});
+
+describe("a token in FEED_TOKENS and another list (a misconfiguration)", () => {
+  it("is refused with a 500, on the feed and off it, never given either scope", async () => {
+    const shared = "test-token-feed-and-caller-77c0e2";
+    const lists = { API_TOKENS: `${TEST_TOKEN},${shared}`, FEED_TOKENS: `${FEED_TOKEN},${shared}` };
+    const email = `${unique("feedshared")}@x.io`;
+    const written = await callWith(lists, "/identify", {
+      method: "POST",
+      headers: { authorization: `Bearer ${shared}` },
+      body: JSON.stringify({ email }),
+    });
+    expect(written.status).toBe(500);
+    expect(await storedRows("email = ?", email)).toEqual([]);
+    const feed = await callWith(lists, "/events", { headers: { authorization: `Bearer ${shared}` } });
+    expect(feed.status).toBe(500);
+    const own = await callWith(lists, "/events", { headers: { authorization: `Bearer ${FEED_TOKEN}` } });
+    expect(own.status).toBe(200);
   });
 });

@@ -71,4 +71,11 @@ describe("npm run check: the token lists", () => {
     expect(shared.output).toContain("one token is in API_TOKENS (entry 2) and ADMIN_TOKENS (entry 1)");
     expect(shared.output).not.toContain("rotating-9f2c");
   });
+
+  it("refuses a token that FEED_TOKENS shares with another list", () => {
+    const shared = runCheck(toml, { API_TOKENS: "caller-1", FEED_TOKENS: "feed-1,caller-1" });
+    expect(shared.status, shared.output).toBe(1);
+    expect(shared.output).toContain("one token is in API_TOKENS (entry 1) and FEED_TOKENS (entry 2)");
+    expect(runCheck(toml, { API_TOKENS: "caller-1", FEED_TOKENS: "feed-1" }).status).toBe(0);
+  });
 });
