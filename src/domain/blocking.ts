@@ -1,3 +1,4 @@
+import safeRegex from "safe-regex2";
 import * as v from "valibot";
 import type { Identifiers } from "./contact";
 import { normaliseEmail, normalisePhone } from "./normalise";
@@ -77,6 +78,8 @@ export class BlockListError extends Error {
 /** Operator patterns: bounded so that a pattern cannot make every request slow. */
 const MAX_PATTERNS_PER_FIELD = 50;
 const MAX_PATTERN_LENGTH = 200;
+// safe-regex2's bound on the quantifiers of one pattern (its default).
+const MAX_PATTERN_QUANTIFIERS = 25;
 
 const FieldRules = v.strictObject({
   values: v.optional(v.array(v.string())),
@@ -121,6 +124,15 @@ function operatorRules(field: IdentifierField, config: v.InferOutput<typeof Fiel
     } catch (err) {
       throw new BlockListError(`${name} is not a valid regular expression (${(err as Error).message})`);
     }
+    // A quantifier inside a quantified group (`(a+)+`, `([a-z0-9]+\.?)+`) can backtrack
+    // exponentially on a near-miss: every request would burn CPU. safe-regex2 measures that
+    // nesting (star height); a pattern its parser cannot read is refused too.
+    if (!safeRegex(source, { limit: MAX_PATTERN_QUANTIFIERS })) {
+      throw new BlockListError(
+        `${name} nests a quantifier inside a quantified group (or has over ${MAX_PATTERN_QUANTIFIERS} quantifiers), ` +
+          "which can backtrack catastrophically; write it without nested repetition",
+      );
+    }
     // A pattern that matches the empty string matches every value (`.*`, `^`, `x?`):
     // certainly a mistake, and it would block every caller.
     if (pattern.test("")) throw new BlockListError(`${name} matches the empty string, so it would block every value`);
@@ -135,7 +147,7 @@ function operatorRules(field: IdentifierField, config: v.InferOutput<typeof Fiel
  * `{"builtIn": true, "disable": ["phone_digit_run"], "email": {"values": [...], "patterns": [...]},
  *   "phoneNumber": {"values": [...], "patterns": [...]}}`; every key optional, no other key allowed.
  * Values are normalised as requests are; patterns are JavaScript regular expressions
- * (Unicode mode) tested against the normalised value.
+ * (Unicode mode) tested against the normalised value, without nested quantifiers.
  * @throws BlockListError saying what is wrong: a malformed value must fail closed.
  */
 export function parseBlockList(text: string | undefined): BlockList {

@@ -165,6 +165,11 @@ describe("BLOCKED_IDENTIFIERS", () => {
     ["an unknown key", '{"phone": {"values": ["+15550000"]}}', "phone"],
     ["an invalid pattern", '{"email": {"patterns": ["[a-"]}}', "email.patterns[0] is not a valid regular expression"],
     ["a pattern that blocks everything", '{"email": {"patterns": ["x*"]}}', "matches the empty string"],
+    [
+      "a catastrophic pattern",
+      JSON.stringify({ email: { patterns: ["^([a-z0-9]+\\.?)+@x\\.com$"] } }),
+      "email.patterns[0] nests a quantifier",
+    ],
   ])("fails closed on %s: 500 internal_error, nothing written, the log says what is wrong", async (_, config, why) => {
     const email = `${unique("closed")}@x.io`;
     const res = await post({ email }, { BLOCKED_IDENTIFIERS: config });

@@ -79,3 +79,19 @@ describe("npm run check: the token lists", () => {
     expect(runCheck(toml, { API_TOKENS: "caller-1", FEED_TOKENS: "feed-1" }).status).toBe(0);
   });
 });
+
+describe("npm run check: BLOCKED_IDENTIFIERS", () => {
+  it("refuses a pattern with nested quantifiers, and accepts a plain one", () => {
+    const withPatterns = (patterns: string[]) =>
+      toml.replace(
+        /^BLOCKED_IDENTIFIERS = ".*"$/m,
+        `BLOCKED_IDENTIFIERS = ${JSON.stringify(JSON.stringify({ email: { patterns } }))}`,
+      );
+    expect(withPatterns([])).not.toBe(toml);
+    const refused = runCheck(withPatterns(["^([a-z0-9]+\\.?)+@x\\.com$"]), {});
+    expect(refused.status, refused.output).toBe(1);
+    expect(refused.output).toContain("BLOCKED_IDENTIFIERS: email.patterns[0] nests a quantifier");
+    const plain = runCheck(withPatterns(["^qa\\+.*@shop\\.example$"]), {});
+    expect(plain.status, plain.output).toBe(0);
+  });
+});

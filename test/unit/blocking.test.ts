@@ -140,6 +140,17 @@ describe("BLOCKED_IDENTIFIERS", () => {
     ["a pattern matching everything", '{"phoneNumber": {"patterns": [".*"]}}', "matches the empty string"],
     ["an empty pattern", '{"phoneNumber": {"patterns": [""]}}', "phoneNumber.patterns[0] must be"],
     ["a too long pattern", JSON.stringify({ email: { patterns: ["a".repeat(201)] } }), "must be 1 to 200"],
+    [
+      "a catastrophic pattern (nested quantifiers)",
+      JSON.stringify({ email: { patterns: ["^qa@", "^([a-z0-9]+\\.?)+@x\\.com$"] } }),
+      "email.patterns[1] nests a quantifier inside a quantified group",
+    ],
+    ["a nested repetition", JSON.stringify({ phoneNumber: { patterns: ["^(\\d{2,})*9$"] } }), "nests a quantifier"],
+    [
+      "a pattern of over 25 quantifiers",
+      JSON.stringify({ email: { patterns: ["^a?".concat("b?".repeat(25), "c$")] } }),
+      "over 25 quantifiers",
+    ],
   ])("refuses %s, saying what is wrong", (_, text, message) => {
     let error: unknown;
     try {
