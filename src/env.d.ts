@@ -17,4 +17,6 @@ interface Env {
    * so that fault tests do not wait minutes. Production leaves it unset.
    */
   WEBHOOK_BACKOFF_BASE_MS?: string;
+  /** Development and tests only: how often the dispatcher runs without a poke, in ms (default 60000). */
+  WEBHOOK_SAFETY_NET_MS?: string;
 }

@@ -25,28 +25,40 @@ const STORAGE_RETRY_MS = 10_000;
 /** Push as configured: off (no `WEBHOOK_URL`), on, or misconfigured (delivery stops, nothing else). */
 export type PushSetting =
   | { kind: "off" }
-  | { kind: "on"; config: WebhookConfig; backoffBaseMs: number }
+  | { kind: "on"; config: WebhookConfig; backoffBaseMs: number; safetyNetMs: number }
   | { kind: "misconfigured"; message: string };
 
 // Parsed once per isolate per value, as src/config.ts does for the merge protection.
 let cached: { key: string; setting: PushSetting } | undefined;
 
-function backoffBase(text: string | undefined): number {
+/** A positive whole number of milliseconds from a development variable, else `fallback`. */
+function milliseconds(text: string | undefined, fallback: number): number {
   const value = Number(text);
-  return text !== undefined && text !== "" && Number.isSafeInteger(value) && value > 0
-    ? value
-    : DEFAULT_BACKOFF_BASE_MS;
+  return text !== undefined && text !== "" && Number.isSafeInteger(value) && value > 0 ? value : fallback;
 }
 
-/** The push setting of `WEBHOOK_URL`, `WEBHOOK_SECRET` and `WEBHOOK_BACKOFF_BASE_MS`; never throws. */
+/**
+ * The push setting of `WEBHOOK_URL` and `WEBHOOK_SECRET`, with the timings that only tests
+ * and development shorten (`WEBHOOK_BACKOFF_BASE_MS`, `WEBHOOK_SAFETY_NET_MS`); never throws.
+ */
 export function pushSetting(env: Env): PushSetting {
-  const key = JSON.stringify([env.WEBHOOK_URL, env.WEBHOOK_SECRET, env.WEBHOOK_BACKOFF_BASE_MS]);
+  const key = JSON.stringify([
+    env.WEBHOOK_URL,
+    env.WEBHOOK_SECRET,
+    env.WEBHOOK_BACKOFF_BASE_MS,
+    env.WEBHOOK_SAFETY_NET_MS,
+  ]);
   if (cached?.key !== key) {
     let setting: PushSetting;
     try {
       const config = parseWebhookConfig(env.WEBHOOK_URL, env.WEBHOOK_SECRET);
       setting = config
-        ? { kind: "on", config, backoffBaseMs: backoffBase(env.WEBHOOK_BACKOFF_BASE_MS) }
+        ? {
+            kind: "on",
+            config,
+            backoffBaseMs: milliseconds(env.WEBHOOK_BACKOFF_BASE_MS, DEFAULT_BACKOFF_BASE_MS),
+            safetyNetMs: milliseconds(env.WEBHOOK_SAFETY_NET_MS, SAFETY_NET_MS),
+          }
         : { kind: "off" };
     } catch (err) {
       setting = { kind: "misconfigured", message: err instanceof Error ? err.message : String(err) };
@@ -55,6 +67,8 @@ export function pushSetting(env: Env): PushSetting {
   }
   return cached.setting;
 }
+
+const safetyNet = (setting: PushSetting) => (setting.kind === "on" ? setting.safetyNetMs : SAFETY_NET_MS);
 
 function log(fields: Record<string, unknown>): void {
   console.log(JSON.stringify({ webhook: "delivery", ...fields }));
@@ -91,7 +105,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
     const setting = pushSetting(this.env);
     if (setting.kind === "misconfigured") await this.noteMisconfigured(setting.message);
     const pending = await countEventsAfter(database(this.env.DB), this.state.acknowledged);
-    if (setting.kind !== "off" && pending > 0) await this.wakeBy(Date.now() + SAFETY_NET_MS);
+    if (setting.kind !== "off" && pending > 0) await this.wakeBy(Date.now() + safetyNet(setting));
     const alarm = await this.ctx.storage.getAlarm();
     const { acknowledged, acknowledgedAt, lastError } = this.state;
     const retry: PendingDelivery | null = this.state.pending;
@@ -123,8 +137,10 @@ export class WebhookDispatcher extends DurableObject<Env> {
       await this.wakeBy(Date.now() + SAFETY_NET_MS);
       return;
     }
+    // Armed first: if this process dies mid-run, the next run is already scheduled.
+    await this.wakeBy(Date.now() + setting.safetyNetMs);
     try {
-      await this.run(setting.config, setting.backoffBaseMs);
+      await this.run(setting);
     } catch (err) {
       // D1 or this object's storage failed: nothing was acknowledged that was not saved.
       log({ outcome: "storage_failed", error: String(err) });
@@ -132,7 +148,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
     }
   }
 
-  private async run(config: WebhookConfig, backoffBaseMs: number): Promise<void> {
+  private async run({ config, backoffBaseMs, safetyNetMs }: PushSetting & { kind: "on" }): Promise<void> {
     const db = database(this.env.DB);
     for (let steps = 0; steps < MAX_STEPS_PER_RUN; steps++) {
       const { step, state } = await deliverStep({
@@ -145,7 +161,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
       });
       this.state = state;
       if (step.kind === "acknowledged") continue;
-      if (step.kind === "idle") return this.wakeBy(Date.now() + SAFETY_NET_MS);
+      if (step.kind === "idle") return this.wakeBy(Date.now() + safetyNetMs);
       if (step.kind === "failed") {
         const { pending, lastError } = state;
         log({

@@ -18,8 +18,11 @@ import {
   type ReconciliationPlan,
 } from "../domain/reconcile";
 import { busy, contended, failed, type ObjectAnswer, type Spent, spend } from "./answers";
+import { pushSetting } from "./dispatcher";
 import { type EraseCall, type EraseResult, runErasure } from "./erasure-job";
 import { coveredBy, fitsGroup, needsPendingId, pendingInsert, withPending } from "./group-plan";
+import { dispatcherStub } from "./placement";
+import { Poker } from "./poke";
 import { type Budget, isOverloaded } from "./retry";
 import { newContactObjects, ownerKey } from "./routing";
 import { WriteQueue } from "./write-queue";
@@ -75,7 +78,7 @@ type Planned = { call: Queued; commit: PlannedCommit };
  */
 export class ClusterReconciler extends DurableObject<Env> {
   private readonly queue = new WriteQueue<Job, typeof SETTLED>(
-    (jobs) => this.runJobs(jobs),
+    (jobs) => this.runJobs(jobs).finally(() => this.pokeDispatcher()),
     (job, why) => {
       job.settle(busy(job.call, why));
       return SETTLED;
@@ -90,6 +93,17 @@ export class ClusterReconciler extends DurableObject<Env> {
    * latest commits, and its answers' bookmark must cover its own commits.
    */
   private readonly primary = new PrimaryD1(this.env.DB);
+
+  /** At most one poke of the WebhookDispatcher in flight, however many groups commit meanwhile. */
+  private readonly dispatcher = new Poker(() => dispatcherStub(this.env).poke());
+
+  /**
+   * After a group of writes, committed or not: the WebhookDispatcher may have events to
+   * push. Not awaited: callers are answered at once, and delivery never slows a write.
+   */
+  private pokeDispatcher(): void {
+    if (pushSetting(this.env).kind !== "off") this.ctx.waitUntil(this.dispatcher.poke());
+  }
 
   /** Reconciles `call.who` as the owner `call.key` (see ReconcileCall). */
   reconcile(call: ReconcileCall): Promise<ReconcileResult> {

@@ -10,11 +10,20 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 // devDependency), whatever Node a bare `wrangler` on the PATH would pick up.
 const WRANGLER = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 
-/** A `wrangler dev` of this Worker on 127.0.0.1, with its own local D1. */
-export type DevServer = { url: string; stop: () => Promise<void> };
+/**
+ * A `wrangler dev` of this Worker on 127.0.0.1, with its own local state (D1, objects).
+ * `stop()` ends it and deletes the state unless the caller gave it; `kill()` ends it at
+ * once (SIGKILL), as a crash would, and keeps the state; `output()` is its recent output.
+ */
+export type DevServer = {
+  url: string;
+  stop: () => Promise<void>;
+  kill: () => Promise<void>;
+  output: () => string;
+};
 
 /** A port free on 127.0.0.1 right now (the kernel picks it). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer().listen(0, "127.0.0.1");
   await once(server, "listening");
   const address = server.address();
@@ -46,7 +55,7 @@ function wrangler(args: string[]): { child: ChildProcess; output: () => string }
 const exited = (child: ChildProcess): Promise<unknown> =>
   child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : once(child, "exit");
 
-async function stopGroup(child: ChildProcess): Promise<void> {
+async function stopGroup(child: ChildProcess, first: NodeJS.Signals = "SIGTERM"): Promise<void> {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const signalGroup = (signal: NodeJS.Signals) => {
     try {
@@ -55,7 +64,7 @@ async function stopGroup(child: ChildProcess): Promise<void> {
       // The group is already gone.
     }
   };
-  signalGroup("SIGTERM");
+  signalGroup(first);
   const timer = setTimeout(() => signalGroup("SIGKILL"), 10_000);
   await exited(child);
   clearTimeout(timer);
@@ -89,18 +98,25 @@ async function completed(args: string[]): Promise<void> {
  * Applies the D1 migrations to a fresh temporary store, runs `sql` on it if given (rows the
  * API would refuse to store), then starts `wrangler dev` on it with `vars` (e.g. `API_TOKENS`),
  * on a free port of 127.0.0.1. `stop()` ends the process group and deletes the store.
+ * `options.persistTo` gives the store instead (kept after it stops: how a test restarts a
+ * killed server on the same state), `options.port` the port.
  */
-export async function startDevServer(vars: Record<string, string>, sql?: string): Promise<DevServer> {
-  const store = await mkdtemp(path.join(tmpdir(), "identity-dev-"));
+export async function startDevServer(
+  vars: Record<string, string>,
+  sql?: string,
+  options: { persistTo?: string; port?: number } = {},
+): Promise<DevServer> {
+  const store = options.persistTo ?? (await mkdtemp(path.join(tmpdir(), "identity-dev-")));
+  const removeStore = () => (options.persistTo === undefined ? rm(store, { recursive: true, force: true }) : undefined);
   try {
     await completed(["d1", "migrations", "apply", "DB", "--local", "--persist-to", store]);
     if (sql !== undefined) await completed(["d1", "execute", "DB", "--local", "--persist-to", store, "--command", sql]);
   } catch (err) {
-    await rm(store, { recursive: true, force: true });
+    await removeStore();
     throw err;
   }
 
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const inspectorPort = await freePort();
   const dev = wrangler([
     "dev",
@@ -118,7 +134,7 @@ export async function startDevServer(vars: Record<string, string>, sql?: string)
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
     await stopGroup(dev.child);
-    await rm(store, { recursive: true, force: true });
+    await removeStore();
   };
   try {
     await waitUntilHealthy(url, dev.child, dev.output);
@@ -126,5 +142,5 @@ export async function startDevServer(vars: Record<string, string>, sql?: string)
     await stop();
     throw err;
   }
-  return { url, stop };
+  return { url, stop, kill: () => stopGroup(dev.child, "SIGKILL"), output: dev.output };
 }
