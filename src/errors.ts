@@ -1,4 +1,5 @@
 import { ERRORS, type ErrorCode, type ErrorHeaders, type FieldIssue } from "./contract/errors";
+import type { GraphLink } from "./contract/graph";
 import { RETRY_AFTER_HEADER } from "./contract/headers";
 
 /** What a throw site may add to a catalogued error: another wording, the field issues, header values. */
@@ -6,6 +7,8 @@ export type FailOptions<TCode extends ErrorCode> = {
   /** Defaults to the catalogue's message; pass one of its `variants` for another wording. */
   message?: string;
   issues?: FieldIssue[];
+  /** The links that explain the error, for a code whose catalogue entry carries `path`. */
+  path?: GraphLink[];
   /** Values of the headers the catalogue lists for `code`. */
   headers?: Partial<Record<ErrorHeaders<TCode>, string>>;
 };
@@ -18,16 +21,18 @@ export type FailOptions<TCode extends ErrorCode> = {
 export class HttpError extends Error {
   readonly status: number;
   readonly issues: FieldIssue[] | undefined;
+  readonly path: GraphLink[] | undefined;
   readonly headers: Record<string, string> | undefined;
 
   private constructor(
     readonly code: ErrorCode,
-    { message, issues, headers }: FailOptions<ErrorCode>,
+    { message, issues, path, headers }: FailOptions<ErrorCode>,
   ) {
     super(message ?? ERRORS[code].message);
     this.name = "HttpError";
     this.status = ERRORS[code].status;
     this.issues = issues;
+    this.path = path;
     this.headers = headers;
   }
 
@@ -59,9 +64,9 @@ export function serviceUnavailable(message?: string): HttpError {
 /** Turns any thrown value into the JSON error envelope of docs/contract.md, never a stack trace. */
 export function errorResponse(err: unknown): Response {
   if (err instanceof HttpError) {
-    const { issues, headers } = err;
+    const { issues, path, headers } = err;
     return Response.json(
-      { error: { code: err.code, message: err.message, ...(issues ? { issues } : {}) } },
+      { error: { code: err.code, message: err.message, ...(issues ? { issues } : {}), ...(path ? { path } : {}) } },
       { status: err.status, headers },
     );
   }

@@ -10,6 +10,7 @@ import { deleteContact, getContact } from "./routes/contact";
 import { getDelivery } from "./routes/delivery";
 import { erase } from "./routes/erase";
 import { getEvents } from "./routes/events";
+import { getExplain, getGraph, getSeparations } from "./routes/graph";
 import { health } from "./routes/health";
 import { getHistory } from "./routes/history";
 import { identify } from "./routes/identify";
@@ -52,6 +53,9 @@ const ROUTES = [
   "/contacts/:id/history",
   "/events",
   "/events/delivery",
+  "/contacts/:id/graph",
+  "/contacts/:id/explain",
+  "/contacts/:id/separations",
   "/health",
   "/openapi.json",
 ];
@@ -88,6 +92,12 @@ router
   .all("/events", onlyAllow("GET"))
   .get("/events/delivery", adminOnly(getDelivery))
   .all("/events/delivery", onlyAllow("GET"))
+  .get("/contacts/:id/graph", adminOnly(getGraph))
+  .all("/contacts/:id/graph", onlyAllow("GET"))
+  .get("/contacts/:id/explain", adminOnly(getExplain))
+  .all("/contacts/:id/explain", onlyAllow("GET"))
+  .get("/contacts/:id/separations", adminOnly(getSeparations))
+  .all("/contacts/:id/separations", onlyAllow("GET"))
   .get("/health", health)
   .head("/health", health)
   .all("/health", onlyAllow("GET, HEAD"))

@@ -1,4 +1,5 @@
 import { FEED_PAGE } from "./feed";
+import type { GraphLink } from "./graph";
 import {
   ALLOW_HEADER,
   BOOKMARK_HEADER,
@@ -23,6 +24,8 @@ export type ErrorSpec = {
   headers?: readonly HeaderName[];
   schema: `${string}Error`;
   about?: string;
+  /** The envelope also carries `path`, the links that explain the error. */
+  path?: true;
 };
 
 /**
@@ -34,7 +37,11 @@ export const ERRORS = {
   invalid_request: {
     status: 400,
     message: "The request body is invalid.",
-    variants: { contactId: "The contact id is invalid." },
+    variants: {
+      contactId: "The contact id is invalid.",
+      to: "The `to` query parameter must be a contact id: a positive integer.",
+      separationId: "The separation id is invalid.",
+    },
     schema: "BadRequestError",
     about: "the body is JSON but breaks the request schema, with one entry in `issues` per problem",
   },
@@ -94,12 +101,40 @@ export const ERRORS = {
     },
     schema: "ContactNotFoundError",
   },
+  bridge_not_found: {
+    status: 404,
+    message: "No bridge with this id is in the cluster of this contact.",
+    schema: "BridgeNotFoundError",
+  },
+  separation_not_found: {
+    status: 404,
+    message: "No standing separation has this id.",
+    schema: "SeparationNotFoundError",
+  },
   method_not_allowed: {
     status: 405,
     message: "Use the method the Allow header lists for this path.",
     variants: { allow: (allow: string) => `Use ${allow} for this path.` },
     headers: [ALLOW_HEADER],
     schema: "MethodNotAllowedError",
+  },
+  not_linked: {
+    status: 409,
+    message: "The two contacts are not in one cluster: no chain of links joins them.",
+    variants: {
+      overLimits:
+        "The two contacts are in one cluster over the cluster limits, and no chain joins them among the contacts its read covers.",
+    },
+    schema: "ConflictError",
+    about: "`explain` between contacts of different clusters",
+  },
+  still_linked: {
+    status: 409,
+    message:
+      "Other links still join the bridge's two contacts, so removing it would split nothing; nothing was changed.",
+    schema: "ConflictError",
+    about: "`unmerge` of a bridge whose contacts stay linked otherwise; `path` is the chain that still joins them",
+    path: true,
   },
   payload_too_large: {
     status: 413,
@@ -149,4 +184,4 @@ export type ErrorHeaders<TCode extends ErrorCode> = (typeof ERRORS)[TCode] exten
 export type FieldIssue = { path: string; message: string };
 
 /** The inside of the JSON error envelope: `{"error": {"code", "message", "issues"?}}`. */
-export type ErrorDetail = { code: ErrorCode; message: string; issues?: FieldIssue[] };
+export type ErrorDetail = { code: ErrorCode; message: string; issues?: FieldIssue[]; path?: GraphLink[] };

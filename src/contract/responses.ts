@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { ERRORS, type ErrorCode, type ErrorSchemaName, type ErrorSpec, type FieldIssue } from "./errors";
+import { GraphLinkSchema } from "./graph";
 
 /** The body of a successful `/identify` answer (docs/contract.md, "Response"). */
 export type IdentifyResponse = {
@@ -17,27 +18,6 @@ export type HistoryEvent = {
   contactIds: number[];
   requestId: string;
 };
-
-/** One contact of a cluster's graph (`GET /contacts/{id}/graph`). */
-export type GraphContact = {
-  id: number;
-  email: string | null;
-  phoneNumber: string | null;
-  linkPrecedence: "primary" | "secondary";
-  createdAt: string;
-};
-
-/**
- * One link of a cluster's graph: a value two contacts share (from the later holder to the
- * first), or a bridge (from its email contact to its phone contact; `requestId` is null for
- * a legacy bridge, recorded before requests were).
- */
-export type GraphLink =
-  | { from: number; to: number; via: "email" | "phoneNumber"; value: string }
-  | { from: number; to: number; via: "bridge"; bridgeId: number; at: string; requestId: string | null };
-
-/** `200` of `GET /contacts/{id}/graph`: contacts in creation order, and every link among them. */
-export type ContactGraph = { primaryContactId: number; contacts: GraphContact[]; links: GraphLink[] };
 
 // The shapes the Worker answers with, in valibot so that the OpenAPI document derives
 // their JSON Schema the same way it derives the request's. The code builds these bodies
@@ -120,6 +100,14 @@ export const HistoryResponseSchema = v.pipe(
   v.description("Oldest first; ids only, never an email or a phone."),
 ) satisfies v.GenericSchema<{ events: HistoryEvent[] }>;
 
+/** `200` of `POST /contacts/{id}/unmerge`. */
+export const UnmergeResponseSchema = v.pipe(
+  v.strictObject({
+    clusters: v.pipe(v.array(IdentifyResponseSchema), v.description("The clusters the unmerge leaves, by primary id.")),
+  }),
+  v.description("The bridge is removed, the cluster re-formed, and a separation recorded between its two contacts."),
+);
+
 /** `200` of `GET /health`. */
 export const HealthResponseSchema = v.strictObject({ status: v.literal("healthy") });
 
@@ -136,13 +124,18 @@ export const FieldIssueSchema = v.pipe(
  * generated client can switch on `error.code` per status.
  */
 function errorBody(codes: [ErrorCode, ...ErrorCode[]]) {
-  return v.strictObject({
-    error: v.strictObject({
-      code: v.picklist(codes),
-      message: v.pipe(v.string(), v.description("For people; may change. Switch on `code`.")),
-      issues: v.optional(v.array(FieldIssueSchema)),
-    }),
+  const entries = {
+    code: v.picklist(codes),
+    message: v.pipe(v.string(), v.description("For people; may change. Switch on `code`.")),
+    issues: v.optional(v.array(FieldIssueSchema)),
+  };
+  const withPath = codes.some((code) => {
+    const spec: ErrorSpec = ERRORS[code];
+    return spec.path === true;
   });
+  if (!withPath) return v.strictObject({ error: v.strictObject(entries) });
+  const path = v.pipe(v.array(GraphLinkSchema), v.description("The chain of links that explains the error."));
+  return v.strictObject({ error: v.strictObject({ ...entries, path: v.optional(path) }) });
 }
 
 /** The error schema of a group of codes; one that holds several says what each means. */

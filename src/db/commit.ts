@@ -164,8 +164,8 @@ function oldestHolding(db: Database, column: typeof contacts.email | typeof cont
  * The statements that record what a plan does, to run right after its writes in the same
  * batch (so that they compose into a commit of several plans):
  * - a bridge when the plan merges clusters by known values alone, naming the contact each
- *   value matches at commit time;
- * - its events: `merged` (the absorbed roots), then `created` or `linked` (the new contact).
+ *   value matches at commit time, and the request;
+ * - its events: `merged` (the absorbed roots, and the bridge), then `created` or `linked` (the new contact).
  * The batch indexes them by contact after its last plan (indexNewEvents, in commitPlans).
  */
 function planRecords(
@@ -176,17 +176,19 @@ function planRecords(
 ): D1PreparedStatement[] {
   const records: D1PreparedStatement[] = [];
   const primaryId = plan.primaryId;
-  if (plan.bridge && who.email !== undefined && who.phoneNumber !== undefined) {
+  const bridged = plan.bridge && who.email !== undefined && who.phoneNumber !== undefined;
+  if (bridged) {
     const bridge = prebuilt("bridge", () =>
       db
         .insert(contactBridges)
         .values({
           emailContactId: sql`(${oldestHolding(db, contacts.email, sql.placeholder("email"))})`,
           phoneContactId: sql`(${oldestHolding(db, contacts.phoneNumber, sql.placeholder("phone"))})`,
+          requestId: sql.placeholder("requestId"),
         })
         .toSQL(),
     );
-    records.push(bound(db, bridge, valuesOf(who)));
+    records.push(bound(db, bridge, { ...valuesOf(who), requestId }));
   }
   if (primaryId !== null && plan.outcome === "merged") {
     const merged = prebuilt("event:merged", () =>
@@ -197,12 +199,14 @@ function planRecords(
           primaryContactId: sql.placeholder("primaryId"),
           contactIds: sql.placeholder("contactIds"),
           requestId: sql.placeholder("requestId"),
+          // The bridge this plan's records inserted just before (ids only grow, D1 has one writer).
+          bridgeId: sql`CASE WHEN ${sql.placeholder("bridged")} THEN (SELECT max(${contactBridges.id}) FROM ${contactBridges}) END`,
         })
         .toSQL(),
     );
     // A promotion alone (the primary's own primary was soft-deleted) absorbs no root.
     const contactIds = JSON.stringify(plan.absorb.length > 0 ? plan.absorb : [primaryId]);
-    records.push(bound(db, merged, { primaryId, contactIds, requestId }));
+    records.push(bound(db, merged, { primaryId, contactIds, requestId, bridged: Number(bridged) }));
   }
   if (plan.insert) {
     const kind = primaryId === null ? "created" : "linked";

@@ -1,8 +1,8 @@
-import type { ContactGraph, GraphLink } from "../contract/responses";
+import type { ContactGraph, GraphLink } from "../contract/graph";
 import type { Bridge } from "./components";
 import { byAge, type ContactRow } from "./contact";
 
-export type { ContactGraph, GraphLink } from "../contract/responses";
+export type { ContactGraph, GraphLink } from "../contract/graph";
 
 /** A bridge as the graph shows it: when it was made, and by which request (null for a legacy one). */
 export type StoredBridge = Bridge & { createdAt: string; requestId: string | null };

@@ -5,19 +5,40 @@ import { CursorSchema, FEED_PAGE, FeedLimitSchema } from "../contract/feed";
 import { ContactIdSchema } from "../contract/request";
 import { fail } from "../errors";
 
+/** A positive integer id from the path or the query, or a 400 naming `path` with `message`. */
+function readId(value: unknown, path: string, message: string): number {
+  const parsed = v.safeParse(ContactIdSchema, value);
+  if (!parsed.success) {
+    throw fail("invalid_request", {
+      message,
+      issues: parsed.issues.map((issue) => ({ path, message: issue.message.replace(/^id\b/, path) })),
+    });
+  }
+  return parsed.output;
+}
+
 /**
  * The `{id}` of a `/contacts/{id}` path, as a number.
  * @throws HttpError 400 `invalid_request` when it is not a positive integer.
  */
 export function readContactId(request: IRequest): number {
-  const parsed = v.safeParse(ContactIdSchema, request.params.id);
-  if (!parsed.success) {
-    throw fail("invalid_request", {
-      message: ERRORS.invalid_request.variants.contactId,
-      issues: parsed.issues.map((issue) => ({ path: "id", message: issue.message })),
-    });
-  }
-  return parsed.output;
+  return readId(request.params.id, "id", ERRORS.invalid_request.variants.contactId);
+}
+
+/**
+ * The `to` query parameter of `explain`, a contact id.
+ * @throws HttpError 400 `invalid_request` when it is missing, repeated, or not a positive integer.
+ */
+export function readToContactId(request: IRequest): number {
+  return readId(request.query.to, "to", ERRORS.invalid_request.variants.to);
+}
+
+/**
+ * The `{id}` of a `/separations/{id}` path.
+ * @throws HttpError 400 `invalid_request` when it is not a positive integer.
+ */
+export function readSeparationId(request: IRequest): number {
+  return readId(request.params.id, "id", ERRORS.invalid_request.variants.separationId);
 }
 
 /**

@@ -54,7 +54,7 @@ export type ImportPlan = {
  * Whether the service records a merge's bridge on its `merged` event and its request id on
  * the bridge: one switch, set as src/db writes them, that the equivalence test checks.
  */
-const RECORD_BRIDGE_LINKS = false;
+const RECORD_BRIDGE_LINKS = true;
 
 /**
  * The database one-at-a-time `/identify` calls would build from an empty one, kept as
