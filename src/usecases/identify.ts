@@ -1,16 +1,16 @@
 import { database } from "../db/client";
 import { addUsage, meteredD1, noUsage } from "../db/metered";
 import { readTouchedClusters } from "../db/reads";
-import { laterBookmark, readSession } from "../db/sessions";
+import { laterBookmark } from "../db/sessions";
 import type { ContactRow, Identifiers, IdentifyResponse } from "../domain/contact";
 import type { ClusterLimits } from "../domain/limits";
 import { buildIdentifyResponse, clusterOf, isReadOnly, type Outcome, planReconciliation } from "../domain/reconcile";
 import { reconcilerStub } from "../durable/placement";
 import type { ReconcileResult } from "../durable/reconciler";
-import { newBudget, withRetries } from "../durable/retry";
+import { newBudget } from "../durable/retry";
 import { newContactObjects, ownerKey } from "../durable/routing";
-import { nextOwner, retryThrownCall, unavailable } from "./owner-answers";
-import type { UseCaseResult } from "./result";
+import { nextOwner, retryThrownCall } from "./owner-answers";
+import { anchoredRead, type UseCaseResult } from "./result";
 
 /** How a failed identification is logged. */
 const FAILURE = "storage or coordination failed";
@@ -34,7 +34,7 @@ export type Identified = UseCaseResult<IdentifyResponse> & { answer: IdentifyRes
  * This is the one layer that retries: every retry, re-plan and hand-off of the request,
  * here or in the objects, comes out of one budget (REQUEST_BUDGET in retry.ts).
  * @throws HttpError 503 when storage or coordination still fails within the budget,
- *   or the object is too busy (then nothing was written).
+ *   or the object is too busy (then nothing was written); 400 for a bookmark D1 refused.
  */
 export async function identifyContact(
   env: Env,
@@ -46,13 +46,13 @@ export async function identifyContact(
   let d1 = noUsage();
   let objectCalls = 0;
   const budget = newBudget();
-  const session = readSession(env.DB, bookmark);
-  let rows: ContactRow[];
-  try {
-    rows = await withRetries(() => readTouchedClusters(database(meteredD1(session, d1)), who, limits), budget);
-  } catch (err) {
-    throw unavailable(String(err), FAILURE);
-  }
+  const { value: read, session } = await anchoredRead(
+    env,
+    bookmark,
+    (anchored) => readTouchedClusters(database(meteredD1(anchored, d1)), who, limits),
+    { budget, failure: FAILURE },
+  );
+  let rows: ContactRow[] = read;
   const plan = planReconciliation(rows, who, limits);
   if (isReadOnly(plan)) {
     const answer = buildIdentifyResponse(clusterOf(rows, plan.answerRoot), limits);

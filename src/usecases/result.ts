@@ -3,7 +3,8 @@ import { type D1Usage, meteredD1, noUsage } from "../db/metered";
 import { readSession } from "../db/sessions";
 import type { Ignored } from "../domain/blocking";
 import type { Outcome } from "../domain/reconcile";
-import { withRetries } from "../durable/retry";
+import { type Budget, isTransient, newBudget, withRetries } from "../durable/retry";
+import { fail } from "../errors";
 import { unavailable } from "./owner-answers";
 
 /**
@@ -29,9 +30,47 @@ export type UseCaseResult<T> = {
 };
 
 /**
- * Runs one read of a read-only use case through a D1 session: on the nearest replica, or
- * on one at least as new as `bookmark`. Retries transient faults. No object is called.
- * @throws HttpError 503 when storage still fails after retries.
+ * Runs `read` through a D1 session: on the nearest replica, or on one at least as new as
+ * `bookmark`; retries transient faults out of `budget`. Returns the session, whose bookmark
+ * the answer carries.
+ * D1 refuses a well-formed bookmark it did not issue (another database's, one from before a
+ * restore); retrying with it would fail for ever. So a read that fails for good, and not
+ * transiently, with a bookmark is run once more unanchored: if that succeeds, the bookmark was
+ * the cause, and the caller is told to drop it. (Local D1 accepts and ignores any bookmark.)
+ * @throws HttpError 400 `invalid_bookmark` for a bookmark D1 refused; 503 when storage fails.
+ */
+export async function anchoredRead<T>(
+  env: Env,
+  bookmark: string | undefined,
+  read: (session: D1DatabaseSession) => Promise<T>,
+  { budget = newBudget(), failure = "storage read failed" }: { budget?: Budget; failure?: string } = {},
+): Promise<{ value: T; session: D1DatabaseSession }> {
+  const session = readSession(env.DB, bookmark);
+  try {
+    return { value: await withRetries(() => read(session), budget), session };
+  } catch (err) {
+    if (bookmark !== undefined && !isTransient(err) && (await succeeds(() => read(readSession(env.DB, undefined))))) {
+      console.error(
+        JSON.stringify({ level: "warn", message: "D1 refused the request's bookmark", error: String(err) }),
+      );
+      throw fail("invalid_bookmark");
+    }
+    throw unavailable(String(err), failure);
+  }
+}
+
+async function succeeds(operation: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await operation();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs one read of a read-only use case through a D1 session (anchoredRead). No object is called.
+ * @throws HttpError 400 `invalid_bookmark` for a bookmark D1 refused; 503 when storage still fails after retries.
  */
 export async function readOnly<T>(
   env: Env,
@@ -39,11 +78,7 @@ export async function readOnly<T>(
   read: (db: Database) => Promise<{ answer: T | undefined; ignored?: readonly Ignored[] }>,
 ): Promise<UseCaseResult<T>> {
   const d1 = noUsage();
-  try {
-    const session = readSession(env.DB, bookmark);
-    const { answer, ignored = [] } = await withRetries(() => read(database(meteredD1(session, d1))));
-    return { answer, d1, objectCalls: 0, bookmark: session.getBookmark(), ignored };
-  } catch (err) {
-    throw unavailable(String(err), "storage read failed");
-  }
+  const { value, session } = await anchoredRead(env, bookmark, (anchored) => read(database(meteredD1(anchored, d1))));
+  const { answer, ignored = [] } = value;
+  return { answer, d1, objectCalls: 0, bookmark: session.getBookmark(), ignored };
 }

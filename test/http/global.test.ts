@@ -128,6 +128,56 @@ describe("the bookmark round trip", () => {
     expect(await bad.json()).toMatchObject({ error: { code: "invalid_bookmark" } });
   });
 
+  describe("a well-formed bookmark that D1 refuses (another database's, or one from before a restore)", () => {
+    // Local D1 accepts any well-formed bookmark and ignores it (a session anchored at one
+    // from elsewhere reads as if unanchored), so the session D1 would refuse is made here:
+    // every statement sent through it fails, as D1 fails a bookmark it did not issue.
+    const FOREIGN = "00000085-0000024c-00004c6d-8e61117bf38d7adb71b934ebbf891683";
+    const refused = () => new Error("D1_ERROR: bookmark is not valid for this database: SQLITE_ERROR");
+
+    function refuseBookmark(bookmark: string, everything = false): void {
+      const withSession = env.DB.withSession.bind(env.DB);
+      vi.spyOn(env.DB, "withSession").mockImplementation((anchor) => {
+        const session = withSession(anchor);
+        if (anchor !== bookmark && !everything) return session;
+        const failing = () => {
+          throw refused();
+        };
+        return Object.assign(Object.create(session) as D1DatabaseSession, { prepare: failing, batch: failing });
+      });
+    }
+
+    it("is a 400 invalid_bookmark (the client drops it), not a 503 for ever, and writes nothing", async () => {
+      vi.spyOn(console, "error").mockImplementation(() => undefined);
+      refuseBookmark(FOREIGN);
+      const before = await countRows();
+      const email = `${unique("bm-foreign")}@x.io`;
+      const identified = await postIdentify({ email }, { [BOOKMARK]: FOREIGN });
+      expect(identified.status).toBe(400);
+      expect(await identified.json()).toEqual({
+        error: { code: "invalid_bookmark", message: expect.stringContaining(BOOKMARK) },
+      });
+      expect(await countRows()).toBe(before);
+      const looked = await call("/lookup", {
+        method: "POST",
+        headers: { [BOOKMARK]: FOREIGN },
+        body: JSON.stringify({ email }),
+      });
+      expect(looked.status).toBe(400);
+      expect(await looked.json()).toMatchObject({ error: { code: "invalid_bookmark" } });
+      // Without it, the same request is answered.
+      await answered(await postIdentify({ email }));
+    });
+
+    it("stays a 503 when D1 fails with or without the bookmark: an outage is no bad bookmark", async () => {
+      vi.spyOn(console, "error").mockImplementation(() => undefined);
+      refuseBookmark(FOREIGN, true);
+      const res = await postIdentify({ email: `${unique("bm-outage")}@x.io` }, { [BOOKMARK]: FOREIGN });
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ error: { code: "service_unavailable" } });
+    });
+  });
+
   it("an empty bookmark header counts as none", async () => {
     const { opened } = recordSessions();
     await answered(await postIdentify({ email: `${unique("bm-empty")}@x.io` }, { [BOOKMARK]: " " }));
