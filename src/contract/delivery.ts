@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { EventSchema } from "./events";
 
 /** What `GET /events/delivery` answers: where the push of the change feed stands. */
 export type DeliveryStatus = {
@@ -59,3 +60,22 @@ export const DeliveryStatusSchema = v.pipe(
   }),
   v.description("Where the push of the change feed to `WEBHOOK_URL` stands."),
 ) satisfies v.GenericSchema<DeliveryStatus>;
+
+/** At most this many events per webhook delivery. */
+export const MAX_DELIVERY_EVENTS = 100;
+
+/** The body of a webhook delivery: the feed's events, in feed order. */
+export const WebhookPayloadSchema = v.pipe(
+  v.strictObject({
+    events: v.pipe(
+      v.array(EventSchema),
+      v.minLength(1),
+      v.maxLength(MAX_DELIVERY_EVENTS),
+      v.description(
+        "The next events after the last acknowledged one, oldest first, as `GET /events` answers them. A retry " +
+          "carries the same events under the same `webhook-id`.",
+      ),
+    ),
+  }),
+  v.description("One delivery of the change feed to `WEBHOOK_URL`."),
+);

@@ -1,3 +1,4 @@
+import { MAX_DELIVERY_EVENTS } from "../contract/delivery";
 import { serializeEvent } from "../contract/events";
 import type { Database } from "../db/client";
 import { readEventsAfter } from "../db/events";
@@ -5,7 +6,7 @@ import type { WebhookConfig } from "../webhooks/config";
 import { signDelivery } from "../webhooks/sign";
 
 /** At most this many events per delivery (the contract's batch size). */
-export const MAX_BATCH_EVENTS = 100;
+export const MAX_BATCH_EVENTS = MAX_DELIVERY_EVENTS;
 /** A receiver must answer within this long, or the attempt failed (the contract's 10 s). */
 export const DELIVERY_TIMEOUT_MS = 10_000;
 /** Retries are never further apart than this (the contract's hour). */

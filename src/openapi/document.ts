@@ -1,8 +1,17 @@
 import { toJsonSchemaDefs } from "@valibot/to-json-schema";
 import type { OpenAPIV3_1 } from "openapi-types";
-import { DeliveryStatusSchema } from "../contract/delivery";
+import { DeliveryStatusSchema, MAX_DELIVERY_EVENTS, WebhookPayloadSchema } from "../contract/delivery";
 import { ERRORS, type ErrorCode, type ErrorDetail, type ErrorSpec, type FieldIssue } from "../contract/errors";
-import { BOOKMARK_HEADER, type HeaderName, IGNORED_HEADER, RESPONSE_HEADERS } from "../contract/headers";
+import { EventSchema, EventSchemas } from "../contract/events";
+import {
+  BOOKMARK_HEADER,
+  type HeaderName,
+  IGNORED_HEADER,
+  RESPONSE_HEADERS,
+  WEBHOOK_ID_HEADER,
+  WEBHOOK_SIGNATURE_HEADER,
+  WEBHOOK_TIMESTAMP_HEADER,
+} from "../contract/headers";
 import { ContactIdSchema, MAX_BODY_BYTES } from "../contract/request";
 import {
   DeleteContactResponseSchema,
@@ -25,6 +34,9 @@ const SCHEMAS = {
   DeleteContactResponse: DeleteContactResponseSchema,
   HistoryResponse: HistoryResponseSchema,
   DeliveryStatus: DeliveryStatusSchema,
+  ...EventSchemas,
+  Event: EventSchema,
+  WebhookPayload: WebhookPayloadSchema,
   HealthResponse: HealthResponseSchema,
   FieldIssue: FieldIssueSchema,
   ...ErrorSchemas,
@@ -166,6 +178,33 @@ const ADMIN_ERRORS = { ...AUTHENTICATED_ERRORS, "403": responseRef("Forbidden") 
  * scheme (OpenAPI 3.1 lets a non-OAuth scheme's requirement list the roles it needs).
  */
 const ADMIN_ONLY = { tags: ["admin"], security: [{ bearerAuth: ["admin"] }] };
+
+/** The Standard Webhooks headers every delivery carries. */
+const WEBHOOK_HEADERS: OpenAPIV3_1.ParameterObject[] = [
+  {
+    name: WEBHOOK_ID_HEADER,
+    in: "header",
+    required: true,
+    description: "The delivery's id: the same on every retry of it. A receiver may deduplicate deliveries by it.",
+    schema: { type: "string" },
+  },
+  {
+    name: WEBHOOK_TIMESTAMP_HEADER,
+    in: "header",
+    required: true,
+    description: "When this attempt was sent, in Unix seconds; verifiers refuse one too far from their clock.",
+    schema: { type: "string" },
+  },
+  {
+    name: WEBHOOK_SIGNATURE_HEADER,
+    in: "header",
+    required: true,
+    description:
+      "`v1,` then the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>` under the key of " +
+      "`WEBHOOK_SECRET` (the base64 after `whsec_`). Any Standard Webhooks library verifies it.",
+    schema: { type: "string" },
+  },
+];
 
 /** The `{id}` path parameter of `/contacts/{id}`. */
 const CONTACT_ID: OpenAPIV3_1.ParameterObject = {
@@ -464,6 +503,31 @@ export function buildOpenApiDocument(): OpenAPIV3_1.Document {
               description: "An HTML page; its scripts and styles are served by this Worker too.",
               content: { "text/html": { schema: { type: "string" } } },
             },
+          },
+        },
+      },
+    },
+    webhooks: {
+      events: {
+        post: {
+          operationId: "deliverEvents",
+          tags: ["admin"],
+          summary: "The change feed, pushed to WEBHOOK_URL",
+          description:
+            `Every event of \`GET /events\`, in feed order, at most ${MAX_DELIVERY_EVENTS} per delivery, signed as ` +
+            "Standard Webhooks specifies. A `2xx` within 10 s acknowledges the delivery; anything else (another " +
+            "status, a redirect, no answer) is retried with exponential backoff and jitter, at most an hour apart, " +
+            "with the same `webhook-id` and body, and nothing later is sent before it is acknowledged. At least " +
+            "once, in order: deduplicate by event `id`. `GET /events/delivery` shows where it stands.",
+          security: [],
+          parameters: WEBHOOK_HEADERS,
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: schemaRef("WebhookPayload") } },
+          },
+          responses: {
+            "2XX": { description: "Acknowledged: the next delivery starts after its last event." },
+            default: { description: "Not acknowledged: the same delivery is retried." },
           },
         },
       },

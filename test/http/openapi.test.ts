@@ -2,6 +2,9 @@ import { env } from "cloudflare:workers";
 import { type Schema, Validator } from "@cfworker/json-schema";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { MAX_BODY_BYTES } from "../../src/contract/request";
+import { database } from "../../src/db/client";
+import { deliverStep, NO_DELIVERY } from "../../src/durable/delivery";
+import { parseWebhookConfig } from "../../src/webhooks/config";
 import { call, callAsAdmin, callWith, d1Sessions, postIdentify, unique } from "../helpers";
 
 // The contract test: what the Worker really answers, successes and every error, must
@@ -24,6 +27,7 @@ type Operation = {
 type Document = {
   security?: unknown[];
   paths: Record<string, Record<string, Operation>>;
+  webhooks: Record<string, Record<string, Operation>>;
   components: { responses: Record<string, Resolvable<ResponseSpec>>; securitySchemes: Record<string, unknown> };
 };
 
@@ -118,6 +122,34 @@ describe("what the Worker answers validates against /openapi.json", () => {
   it("200 from GET /events/delivery, and 403 for a caller's token", async () => {
     await expectDocumented("GET", "/events/delivery", await callAsAdmin("/events/delivery"));
     await expectDocumented("GET", "/events/delivery", await call("/events/delivery"));
+  });
+
+  it("a webhook delivery's body, from real events, against the events webhook", async () => {
+    const email = `${unique("spec-hook")}@example.com`;
+    await postIdentify({ email });
+    await postIdentify({ email, phoneNumber: `+1557${String(Date.now()).slice(-7)}` });
+    const config = parseWebhookConfig("https://hooks.example.com/", `whsec_${btoa("k".repeat(32))}`);
+    if (config === undefined) throw new Error("no webhook config");
+    const bodies: string[] = [];
+    const newest = await env.DB.prepare("SELECT max(id) AS id FROM contact_events").first<{ id: number }>();
+    await deliverStep({
+      db: database(env.DB),
+      config,
+      state: { ...NO_DELIVERY, acknowledged: (newest?.id ?? 2) - 2 },
+      save: async () => {},
+      send: async (request) => {
+        bodies.push(await request.text());
+        return new Response(null, { status: 204 });
+      },
+      backoffBaseMs: 1000,
+    });
+    const body = JSON.parse(bodies[0] ?? "null") as { events: { kind: string }[] };
+    expect(body.events.map((event) => event.kind)).toEqual(["created", "linked"]);
+    const media = resolve(doc.webhooks.events?.post?.requestBody ?? { $ref: "#/missing" }).content["application/json"];
+    expect(media?.schema).toEqual({ $ref: "#/components/schemas/WebhookPayload" });
+    expectValid(media?.schema ?? {}, body, "the events webhook");
+    // The schema does hold bodies to it: no delivery is empty.
+    expect(validatorFor(media?.schema ?? {}).validate({ events: [] }).valid).toBe(false);
   });
 
   it.each([
