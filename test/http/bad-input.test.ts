@@ -26,11 +26,14 @@ async function expectRefused(status: number, body: BodyInit, init: RequestInit =
   return parsed.error;
 }
 
-/** A stream of `total` bytes of a JSON string body, in 1 KiB chunks: no Content-Length. */
-function streamed(total: number): ReadableStream<Uint8Array> {
+/**
+ * A stream of `total` bytes of a JSON string body, in 1 KiB chunks: no Content-Length.
+ * `pulled()` tells how many bytes the reader took.
+ */
+function streamed(total: number): ReadableStream<Uint8Array> & { pulled: () => number } {
   const chunk = new TextEncoder().encode("x".repeat(1024));
   let sent = 0;
-  return new ReadableStream<Uint8Array>({
+  const stream = new ReadableStream<Uint8Array>({
     pull(controller) {
       if (sent === 0) controller.enqueue(new TextEncoder().encode('"'));
       if (sent >= total) {
@@ -42,6 +45,7 @@ function streamed(total: number): ReadableStream<Uint8Array> {
       sent += chunk.byteLength;
     },
   });
+  return Object.assign(stream, { pulled: () => sent });
 }
 
 describe("bodies over 16 KiB", () => {
@@ -56,6 +60,20 @@ describe("bodies over 16 KiB", () => {
     const request = new Request("https://x.test", { method: "POST", body: streamed(1024 * 1024) });
     expect(request.headers.get("content-length")).toBeNull();
     expect((await expectRefused(413, streamed(1024 * 1024))).code).toBe("payload_too_large");
+  });
+
+  it.each([
+    ["not a number", "abc"],
+    ["duplicated", "100, 100"],
+    ["smaller than the body", "100"],
+  ])("are refused with 413 when Content-Length is %s, reading no more than the limit", async (_, contentLength) => {
+    const body = streamed(1024 * 1024);
+    const refused = await expectRefused(413, body, {
+      headers: { "content-type": "application/json", "content-length": contentLength },
+    });
+    expect(refused.code).toBe("payload_too_large");
+    // The counting stream stops one chunk past the limit; the rest is never pulled.
+    expect(body.pulled()).toBeLessThanOrEqual(MAX_BODY_BYTES + 4 * 1024);
   });
 
   it("are accepted up to exactly 16 KiB", async () => {
