@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { ERRORS, type ErrorCode, type ErrorSchemaName, type ErrorSpec, type FieldIssue } from "./errors";
+import { type ContactEvent, EventSchema } from "./events";
 import { GraphLinkSchema } from "./graph";
 
 /** The body of a successful `/identify` answer (docs/contract.md, "Response"). */
@@ -8,15 +9,6 @@ export type IdentifyResponse = {
   emails: string[];
   phoneNumbers: string[];
   secondaryContactIds: number[];
-};
-
-/** One event of a cluster's history (`GET /contacts/{id}/history`): ids, never a value. */
-export type HistoryEvent = {
-  at: string;
-  kind: "created" | "linked" | "merged" | "split" | "erased";
-  primaryContactId: number;
-  contactIds: number[];
-  requestId: string;
 };
 
 // The shapes the Worker answers with, in valibot so that the OpenAPI document derives
@@ -74,31 +66,14 @@ export const EraseResponseSchema = v.pipe(
   v.description("The values are erased from every contact that held them."),
 );
 
-/** `200` of `GET /contacts/{id}/history`. */
+/** `200` of `GET /contacts/{id}/history`: the feed's events (src/contract/events.ts) of one cluster. */
 export const HistoryResponseSchema = v.pipe(
-  v.strictObject({
-    events: v.array(
-      v.strictObject({
-        at: v.pipe(v.string(), v.description("When the change was committed (ISO 8601, UTC).")),
-        kind: v.pipe(
-          v.picklist(["created", "linked", "merged", "split", "erased"]),
-          v.description(
-            "`created`: a new primary; `linked`: a new secondary; `merged`: clusters folded under the primary " +
-              "(`contactIds`: their former primaries); `split`: a cluster re-formed after an erasure " +
-              "(`contactIds`: the members of one resulting cluster); `erased`: values erased or contacts deleted.",
-          ),
-        ),
-        primaryContactId: ContactId,
-        contactIds: v.array(ContactId),
-        requestId: v.pipe(
-          v.string(),
-          v.description("The id of the request that made the change: the `X-Request-Id` the service answered it with."),
-        ),
-      }),
-    ),
-  }),
-  v.description("Oldest first; ids only, never an email or a phone."),
-) satisfies v.GenericSchema<{ events: HistoryEvent[] }>;
+  v.strictObject({ events: v.array(EventSchema) }),
+  v.description(
+    "Oldest first, for the cluster of `id` and the clusters merged into it; the same events as `GET /events`. " +
+      "Ids only, never an email or a phone.",
+  ),
+) satisfies v.GenericSchema<{ events: ContactEvent[] }>;
 
 /** `200` of `POST /contacts/{id}/unmerge`. */
 export const UnmergeResponseSchema = v.pipe(

@@ -1,5 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
-import type { ContactRow, HistoryEvent, Identifiers } from "../domain/contact";
+import type { EventRow } from "../contract/events";
+import type { ContactRow, Identifiers } from "../domain/contact";
 import type { ClusterLimits } from "../domain/limits";
 import { type Database, live, withoutParameters } from "./client";
 import { limitsKey, ROW_COLUMNS, selectRows, touchedClusters, valuesOf, windowSql } from "./cluster-sql";
@@ -51,9 +52,9 @@ export async function readClusterOfContact(db: Database, id: number, limits: Clu
  * follows the clusters merged in, and a former cluster into what an erasure left of it, but
  * not the later events of a cluster that split off. Empty for an id no event names.
  */
-export async function readHistory(db: Database, id: number): Promise<HistoryEvent[]> {
-  const rows = await db
-    .all<{ at: string; kind: HistoryEvent["kind"]; primaryContactId: number; contactIds: string; requestId: string }>(
+export async function readHistory(db: Database, id: number): Promise<EventRow[]> {
+  return db
+    .all<EventRow>(
       sql`
     WITH RECURSIVE
       roots(root) AS (SELECT coalesce(linkedId, id) FROM contacts WHERE id = ${id} AND deletedAt IS NULL),
@@ -71,7 +72,7 @@ export async function readHistory(db: Database, id: number): Promise<HistoryEven
           JOIN contact_event_contacts named ON named.contactId = reach.contactId AND named.eventId <= reach.until
           JOIN contact_event_contacts other ON other.eventId = named.eventId
       )
-    SELECT e.at, e.kind, e.primaryContactId, e.contactIds, e.requestId
+    SELECT e.id, e.at, e.kind, e.primaryContactId, e.contactIds, e.previousPrimaryContactId, e.requestId, e.bridgeId
       FROM contact_events e
      WHERE e.id IN (
        SELECT named.eventId FROM reach
@@ -82,7 +83,6 @@ export async function readHistory(db: Database, id: number): Promise<HistoryEven
     .catch((err: unknown) => {
       throw withoutParameters(err);
     });
-  return rows.map((row) => ({ ...row, contactIds: JSON.parse(row.contactIds) as number[] }));
 }
 
 /** True when contact `id` is stored and not soft-deleted. */

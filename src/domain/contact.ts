@@ -15,7 +15,7 @@ export type ContactRow = {
 export type Identifiers = { email?: string; phoneNumber?: string };
 
 // The answers' shapes are the contract's; the domain builds them.
-export type { HistoryEvent, IdentifyResponse } from "../contract/responses";
+export type { IdentifyResponse } from "../contract/responses";
 
 /** Creation order: `createdAt`, then `id` (timestamps are ISO strings, so they sort as text). */
 export function byAge(a: ContactRow, b: ContactRow): number {

@@ -15,8 +15,8 @@ export type PlannedEvent = {
   kind: "erased" | "split";
   primaryContactId: number;
   contactIds: number[];
-  /** For `split`: the primary of the cluster it came from. */
-  previousPrimaryContactId: number | null;
+  /** The primary of the cluster it came from (for `erased`, the same as `primaryContactId`). */
+  previousPrimaryContactId: number;
 };
 
 /** The writes of one erasure, and the clusters it leaves. */
@@ -104,8 +104,9 @@ function tieLegacySurvivors(
  *    deleted contact, goes; legacy ties are kept among the survivors;
  * 3. what remains of each touched cluster is split into its connected components (shared
  *    email, shared phone, remaining bridges), each with its oldest contact as primary;
- * 4. per touched cluster, an `erased` event, and a `split` event per resulting cluster when
- *    it came apart or changed primary.
+ * 4. per touched cluster whose data changed, an `erased` event (its deleted contacts, none when
+ *    only values went), and a `split` event per resulting cluster when it came apart or changed
+ *    primary, listing every contact of it.
  * Pure: the caller commits the plan in one guarded batch.
  */
 export function planErasure(
@@ -176,7 +177,9 @@ export function planErasure(
       .map((row) => row.id)
       .sort((a, b) => a - b);
     if (changed.length === 0) continue;
-    events.push({ kind: "erased", primaryContactId: root, contactIds: changed, previousPrimaryContactId: null });
+    // Only the deleted contacts: a consumer's mirror drops what `erased` lists (docs/feed.md).
+    const gone = changed.filter((id) => deleted.has(id));
+    events.push({ kind: "erased", primaryContactId: root, contactIds: gone, previousPrimaryContactId: root });
     const memberIds = new Set(members.map((row) => row.id));
     const results = clusters.filter((cluster) => cluster.some((row) => memberIds.has(row.id)));
     const unchanged = results.length === 1 && results[0]?.[0]?.id === root;

@@ -1,5 +1,6 @@
+import { type ContactEvent, serializeEvent } from "../contract/events";
 import { isLiveContact, readClusterOfContact, readHistory, readTouchedClusters } from "../db/reads";
-import type { HistoryEvent, Identifiers, IdentifyResponse } from "../domain/contact";
+import type { Identifiers, IdentifyResponse } from "../domain/contact";
 import type { ClusterLimits } from "../domain/limits";
 import { answerLookup } from "../domain/lookup";
 import { buildIdentifyResponse } from "../domain/reconcile";
@@ -40,10 +41,10 @@ export function contactHistory(
   env: Env,
   id: number,
   bookmark?: string,
-): Promise<UseCaseResult<{ events: HistoryEvent[] }>> {
+): Promise<UseCaseResult<{ events: ContactEvent[] }>> {
   return readOnly(env, bookmark, async (db) => {
-    const events = await readHistory(db, id);
-    if (events.length > 0) return { answer: { events } };
+    const rows = await readHistory(db, id);
+    if (rows.length > 0) return { answer: { events: rows.map(serializeEvent) } };
     return { answer: (await isLiveContact(db, id)) ? { events: [] } : undefined };
   });
 }

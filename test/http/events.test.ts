@@ -91,6 +91,76 @@ describe("GET /events", () => {
     expect((await page(`?after=${full.next}&limit=1000`)).events).toHaveLength(50);
   });
 
+  it("names a merge's bridge, an erasure's deleted contacts only, and every contact of each split", async () => {
+    const before = await newestEventId();
+    const tag = unique("kinds");
+    const [a, b] = [`${tag}a@feed.io`, `${tag}b@feed.io`];
+    const one = await identify({ email: a, phoneNumber: "+3370001" });
+    const two = await identify({ email: b, phoneNumber: "+3370002" });
+    const merge = await call("/identify", {
+      method: "POST",
+      body: JSON.stringify({ email: a, phoneNumber: "+3370002" }),
+    });
+    expect(merge.status).toBe(200);
+    const bridge = await env.DB.prepare("SELECT id, requestId FROM contact_bridges WHERE emailContactId = ?")
+      .bind(one.primaryContactId)
+      .first<{ id: number; requestId: string }>();
+    expect(bridge?.requestId).toBe(merge.headers.get("x-request-id"));
+    // The bridge relied on a: erasing it splits the cluster, deleting nobody (1 keeps its phone).
+    const erased = await call("/erase", {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: JSON.stringify({ email: a }),
+    });
+    expect(erased.status).toBe(200);
+    const deleted = await call(`/contacts/${two.primaryContactId}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(deleted.status).toBe(200);
+
+    const [p1, p2] = [one.primaryContactId, two.primaryContactId];
+    const events = (await page(`?after=${encodeCursor(before)}`)).events.map(
+      ({ id: _, at: __, requestId, ...event }) => ({
+        ...event,
+        requestId,
+      }),
+    );
+    expect(events).toEqual([
+      { kind: "created", primaryContactId: p1, contactIds: [p1], requestId: expect.any(String) },
+      { kind: "created", primaryContactId: p2, contactIds: [p2], requestId: expect.any(String) },
+      { kind: "merged", primaryContactId: p1, contactIds: [p2], bridgeId: bridge?.id, requestId: bridge?.requestId },
+      {
+        kind: "erased",
+        primaryContactId: p1,
+        contactIds: [],
+        previousPrimaryContactId: p1,
+        requestId: erased.headers.get("x-request-id"),
+      },
+      {
+        kind: "split",
+        primaryContactId: p1,
+        contactIds: [p1],
+        previousPrimaryContactId: p1,
+        requestId: expect.any(String),
+      },
+      {
+        kind: "split",
+        primaryContactId: p2,
+        contactIds: [p2],
+        previousPrimaryContactId: p1,
+        requestId: expect.any(String),
+      },
+      {
+        kind: "erased",
+        primaryContactId: p2,
+        contactIds: [p2],
+        previousPrimaryContactId: p2,
+        requestId: deleted.headers.get("x-request-id"),
+      },
+    ]);
+  });
+
   it("never holds an email or a phone", async () => {
     const email = `${unique("pii")}@feed.io`;
     await identify({ email, phoneNumber: "+33612345670" });

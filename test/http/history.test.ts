@@ -1,8 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { decodeCursor } from "../../src/contract/cursor";
+import type { ContactEvent } from "../../src/contract/events";
 import { call, callAsAdmin, identify, insertRow, postIdentify, unique } from "../helpers";
 
-type HistoryEvent = { at: string; kind: string; primaryContactId: number; contactIds: number[]; requestId: string };
+type HistoryEvent = ContactEvent;
 
 async function history(id: number): Promise<HistoryEvent[]> {
   const res = await callAsAdmin(`/contacts/${id}/history`);
@@ -38,6 +40,11 @@ describe("GET /contacts/{id}/history", () => {
     const second = await identifyAs(`${tag}-2`, { email: biff, phoneNumber: b });
     const third = await identifyAs(`${tag}-3`, { email: `${tag}more@hv.edu`, phoneNumber: b });
     const fourth = await identifyAs(`${tag}-4`, { email: george, phoneNumber: b });
+    // The merge's bridge, which its event names; it keeps the request's id too.
+    const bridge = await env.DB.prepare("SELECT id, requestId FROM contact_bridges WHERE emailContactId = ?")
+      .bind(first.primaryContactId)
+      .first<{ id: number; requestId: string }>();
+    expect(bridge?.requestId).toBe(fourth.requestId);
     // A repeat changes nothing and records nothing.
     await identifyAs(`${tag}-5`, { email: george, phoneNumber: b });
 
@@ -65,12 +72,16 @@ describe("GET /contacts/{id}/history", () => {
         primaryContactId: first.primaryContactId,
         contactIds: [second.primaryContactId],
         requestId: fourth.requestId,
+        bridgeId: bridge?.id,
       },
     ];
-    // The same history from every contact of the merged cluster.
+    // The same history from every contact of the merged cluster, each event with its feed cursor.
     for (const id of [first.primaryContactId, second.primaryContactId, ...third.secondaryContactIds]) {
       const events = await history(id);
-      expect(events.map(({ at: _, ...event }) => event)).toEqual(expected);
+      expect(events.map(({ at: _, id: __, ...event }) => event)).toEqual(expected);
+      const eventIds = events.map((event) => decodeCursor(event.id));
+      expect(eventIds.every((eventId) => eventId !== undefined)).toBe(true);
+      expect(eventIds).toEqual([...eventIds].sort((x = 0, y = 0) => x - y));
       for (const event of events) expect(event.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       expect([...events].map((e) => e.at)).toEqual(events.map((e) => e.at).sort());
     }
@@ -94,7 +105,7 @@ describe("GET /contacts/{id}/history", () => {
       ["created", id1, [id1]],
       ["linked", id1, [id2]],
       ["linked", id1, [id3]],
-      ["erased", id1, [id1, id2]],
+      ["erased", id1, []],
       ["split", id1, [id1]],
       ["split", id2, [id2, id3]],
     ];

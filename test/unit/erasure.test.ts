@@ -42,8 +42,9 @@ describe("planErasure", () => {
         { id: 3, linkedId: 2, linkPrecedence: "secondary" },
       ],
     });
+    // Values went, no contact: `erased` lists none, the splits list every contact.
     expect(plan.events).toEqual([
-      { kind: "erased", primaryContactId: 1, contactIds: [1, 2], previousPrimaryContactId: null },
+      { kind: "erased", primaryContactId: 1, contactIds: [], previousPrimaryContactId: 1 },
       { kind: "split", primaryContactId: 1, contactIds: [1], previousPrimaryContactId: 1 },
       { kind: "split", primaryContactId: 2, contactIds: [2, 3], previousPrimaryContactId: 1 },
     ]);
@@ -62,7 +63,7 @@ describe("planErasure", () => {
     expect(shape(plan)).toEqual([[2]]);
     expect(plan.relink).toEqual([{ id: 2, linkedId: null, linkPrecedence: "primary" }]);
     expect(plan.events).toEqual([
-      { kind: "erased", primaryContactId: 1, contactIds: [1, 2], previousPrimaryContactId: null },
+      { kind: "erased", primaryContactId: 1, contactIds: [1], previousPrimaryContactId: 1 },
       { kind: "split", primaryContactId: 2, contactIds: [2], previousPrimaryContactId: 1 },
     ]);
   });
@@ -86,7 +87,7 @@ describe("planErasure", () => {
     const plan = planErasure(rows, [bridge(7, 1, 2)], { cluster: 2 });
     expect(plan).toMatchObject({ deleted: [1, 2, 3], removedBridges: [7], clusters: [], relink: [] });
     expect(plan.events).toEqual([
-      { kind: "erased", primaryContactId: 1, contactIds: [1, 2, 3], previousPrimaryContactId: null },
+      { kind: "erased", primaryContactId: 1, contactIds: [1, 2, 3], previousPrimaryContactId: 1 },
     ]);
   });
 
