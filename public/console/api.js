@@ -75,6 +75,8 @@ export function sentence(error) {
       return "This token is not an admin token (403): the console needs one from ADMIN_TOKENS.";
     case 404:
       return `Not found (404): ${error.detail.message}`;
+    case 409:
+      return `Refused (409): ${error.detail.message}${Array.isArray(error.detail.path) ? " The chain is drawn on the graph." : ""}`;
     case 429:
       return `Too many requests for this token (429).${again}`;
     case 503:

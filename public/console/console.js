@@ -1,9 +1,12 @@
 // The support console: find a customer's cluster, read it, and repair it through the API.
 // Every value from the data goes into the page as text (textContent), never as HTML.
-import { api, sentence, token } from "./api.js";
+import { ApiError, api, sentence, token } from "./api.js";
+import { draw, highlight, linkText } from "./graph.js";
 
 /** @typedef {import("./api.js").Cluster} Cluster */
 /** @typedef {import("./api.js").HistoryEvent} HistoryEvent */
+/** @typedef {import("./graph.js").ContactGraph} ContactGraph */
+/** @typedef {import("./graph.js").GraphLink} GraphLink */
 
 /**
  * The element with `id`, of the type the page declares it with.
@@ -43,7 +46,13 @@ const ui = {
   outcome: byId("outcome", HTMLUListElement),
   cluster: byId("cluster", HTMLElement),
   clusterTitle: byId("cluster-title", HTMLHeadingElement),
-  values: byId("values", HTMLDListElement),
+  graph: byId("graph", HTMLDivElement),
+  graphSummary: byId("graph-summary", HTMLParagraphElement),
+  explainForm: byId("explain-form", HTMLFormElement),
+  explainFrom: byId("explain-from", HTMLSelectElement),
+  explainTo: byId("explain-to", HTMLSelectElement),
+  chain: byId("chain", HTMLOListElement),
+  links: byId("links", HTMLUListElement),
   contacts: byId("contacts", HTMLTableElement),
   eraseForm: byId("erase-form", HTMLFormElement),
   eraseValue: byId("erase-value", HTMLSelectElement),
@@ -55,8 +64,10 @@ const ui = {
   confirmCancel: byId("confirm-cancel", HTMLButtonElement),
 };
 
-/** The cluster on screen, if any. @type {Cluster | undefined} */
+/** The cluster on screen, if any. @type {ContactGraph | undefined} */
 let shown;
+/** Its drawing. @type {import("cytoscape").Core | undefined} */
+let cy;
 
 /** @param {string} text */
 function say(text) {
@@ -64,9 +75,10 @@ function say(text) {
   ui.error.textContent = "";
 }
 
-/** @param {unknown} error */
+/** Shows a failure as a sentence; a chain the answer carries (409 `still_linked`) is drawn too. @param {unknown} error */
 function complain(error) {
   ui.error.textContent = sentence(error);
+  if (error instanceof ApiError && Array.isArray(error.detail.path)) showChain(error.detail.path);
 }
 
 /**
@@ -93,38 +105,62 @@ const memberIds = (cluster) => [cluster.primaryContactId, ...cluster.secondaryCo
 /** @param {number[]} ids */
 const idList = (ids) => ids.map((id) => `#${id}`).join(", ");
 
-/** @param {Cluster} cluster */
-function renderCluster(cluster) {
-  const ids = memberIds(cluster);
-  ui.clusterTitle.textContent = `Cluster of primary #${cluster.primaryContactId} (${ids.length} contacts)`;
-  ui.values.replaceChildren(
-    el("dt", "Emails"),
-    el("dd", cluster.emails.join(", ") || "none"),
-    el("dt", "Phones"),
-    el("dd", cluster.phoneNumbers.join(", ") || "none"),
+/** @param {ContactGraph} graph */
+function renderGraph(graph) {
+  const { contacts, links } = graph;
+  ui.clusterTitle.textContent = `Cluster of primary #${graph.primaryContactId} (${contacts.length} contacts)`;
+  cy = draw(ui.graph, graph, cy);
+  const count = (/** @type {string} */ via) => links.filter((link) => link.via === via).length;
+  ui.graphSummary.textContent =
+    `${cy.nodes().length} contacts, ${cy.edges().length} links ` +
+    `(email: ${count("email")}, phone: ${count("phoneNumber")}, bridge: ${count("bridge")}).`;
+  ui.links.replaceChildren(
+    ...links.map((link) => {
+      const item = el("li", linkText(link));
+      return item;
+    }),
   );
-  const body = ui.contacts.tBodies[0];
-  body.replaceChildren(
-    ...ids.map((id) => {
+  const options = () => contacts.map((contact) => option(`#${contact.id}`, String(contact.id)));
+  ui.explainFrom.replaceChildren(...options());
+  ui.explainTo.replaceChildren(...options());
+  ui.explainTo.selectedIndex = contacts.length - 1;
+  ui.chain.replaceChildren();
+  ui.contacts.tBodies[0].replaceChildren(
+    ...contacts.map((contact) => {
       const row = el("tr");
-      row.append(el("td", `#${id}`), el("td", id === cluster.primaryContactId ? "primary" : "secondary"));
+      row.append(
+        el("td", `#${contact.id}`),
+        el("td", contact.linkPrecedence),
+        el("td", contact.email ?? ""),
+        el("td", contact.phoneNumber ?? ""),
+        el("td", contact.createdAt),
+      );
       return row;
     }),
   );
+  const values = (/** @type {"email" | "phoneNumber"} */ field) => [
+    ...new Set(contacts.flatMap((contact) => contact[field] ?? [])),
+  ];
   ui.eraseValue.replaceChildren(
-    ...cluster.emails.map((email) => optionFor("email", email)),
-    ...cluster.phoneNumbers.map((phone) => optionFor("phoneNumber", phone)),
+    ...values("email").map((email) => option(`email ${email}`, JSON.stringify({ email }))),
+    ...values("phoneNumber").map((phone) => option(`phone ${phone}`, JSON.stringify({ phoneNumber: phone }))),
   );
 }
 
 /**
- * @param {"email" | "phoneNumber"} field
+ * @param {string} text
  * @param {string} value
  */
-function optionFor(field, value) {
-  const option = el("option", `${field === "email" ? "email" : "phone"} ${value}`);
-  option.value = JSON.stringify({ [field]: value });
-  return option;
+function option(text, value) {
+  const element = el("option", text);
+  element.value = value;
+  return element;
+}
+
+/** Marks `path` on the graph and lists it. @param {GraphLink[]} path */
+function showChain(path) {
+  if (cy) highlight(cy, path);
+  ui.chain.replaceChildren(...path.map((link) => el("li", linkText(link))));
 }
 
 /** What one event says, in words: ids only, as the history holds. @param {HistoryEvent} event */
@@ -166,18 +202,19 @@ function renderHistory(events) {
 }
 
 /**
- * Shows the cluster of contact `id`: its members and values, and its history.
+ * Shows the cluster of contact `id`: its graph, its contacts and its history.
  * @param {number} id
  */
 async function open(id) {
-  const [cluster, history] = await Promise.all([
-    /** @type {Promise<Cluster>} */ (api("GET", `/contacts/${id}`)),
+  const [graph, history] = await Promise.all([
+    /** @type {Promise<ContactGraph>} */ (api("GET", `/contacts/${id}/graph`)),
     /** @type {Promise<{events: HistoryEvent[]}>} */ (api("GET", `/contacts/${id}/history`)),
   ]);
-  shown = cluster;
-  renderCluster(cluster);
-  renderHistory(history.events);
+  shown = graph;
+  // Drawn once visible: Cytoscape.js sizes the drawing to its container.
   ui.cluster.hidden = false;
+  renderGraph(graph);
+  renderHistory(history.events);
 }
 
 /**
@@ -201,6 +238,8 @@ async function showOutcome(clusters, keep) {
   if (next) await open(next.primaryContactId);
   else {
     shown = undefined;
+    cy?.destroy();
+    cy = undefined;
     ui.cluster.hidden = true;
   }
 }
@@ -233,14 +272,29 @@ ui.searchForm.addEventListener("submit", (event) => {
   const value = ui.searchValue.value.trim();
   run(async () => {
     ui.outcome.replaceChildren();
-    if (kind === "id") {
-      if (!/^[1-9][0-9]*$/.test(value)) throw new Error("A contact id is a positive whole number.");
-      await open(Number(value));
-    } else {
-      const found = /** @type {Cluster} */ (await api("POST", "/lookup", { [kind]: value }));
-      await open(found.primaryContactId);
-    }
+    if (kind === "id" && !/^[1-9][0-9]*$/.test(value)) throw new Error("A contact id is a positive whole number.");
+    const found = /** @type {Cluster} */ (
+      kind === "id" ? await api("GET", `/contacts/${value}`) : await api("POST", "/lookup", { [kind]: value })
+    );
+    await open(found.primaryContactId);
     say(`Found the cluster of primary #${shown?.primaryContactId}.`);
+  });
+});
+
+ui.explainForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const from = ui.explainFrom.value;
+  const to = ui.explainTo.value;
+  run(async () => {
+    const { path } = /** @type {{path: GraphLink[]}} */ (
+      await api("GET", `/contacts/${from}/explain?to=${encodeURIComponent(to)}`)
+    );
+    showChain(path);
+    say(
+      path.length === 0
+        ? `#${from} is #${to}: the same contact.`
+        : `#${from} and #${to} are linked by ${path.length} links.`,
+    );
   });
 });
 
@@ -270,7 +324,7 @@ ui.deleteCluster.addEventListener("click", () => {
   const cluster = shown;
   if (!cluster) return;
   run(async () => {
-    const ids = memberIds(cluster);
+    const ids = cluster.contacts.map((contact) => contact.id);
     const ok = await confirmAction(
       `Delete the whole cluster of primary #${cluster.primaryContactId}: contacts ${idList(ids)} and every ` +
         "email and phone they hold are removed for good. Its history stays, with ids only.",
