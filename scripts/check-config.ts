@@ -3,12 +3,11 @@
  * [env.*]) that the Worker cannot check for itself without failing requests: the merge
  * protection variables and RECONCILER_LOCATION_HINT, parsed the way the Worker parses them, and RATE_LIMIT_PERIOD,
  * which must repeat the RATE_LIMITER binding's period (the binding cannot report it).
- * WEBHOOK_URL is parsed as the dispatcher parses it; when it is set, the secret
- * WEBHOOK_SECRET (not in wrangler.toml: `wrangler secret put`) must be given in this
- * command's environment, and well-formed, or the check fails.
- * It also refuses a token that two token lists share (API_TOKENS, ADMIN_TOKENS, FEED_TOKENS), in the values
- * it can see: wrangler.toml, `.dev.vars`/`.env`, and this process's environment (where an
- * operator holds them before `wrangler secret put`); deployed secrets cannot be read back.
+ * It also refuses a token that two token lists share (API_TOKENS, ADMIN_TOKENS, FEED_TOKENS), and a
+ * WEBHOOK_URL that is malformed or set without a well-formed WEBHOOK_SECRET (parsed as the
+ * dispatcher parses them), in the values it can see: wrangler.toml, `.dev.vars`/`.env`, and this
+ * process's environment (where an operator holds secrets before `wrangler secret put`);
+ * deployed secrets cannot be read back.
  * A malformed value fails here rather than after a deploy. Exits 1 naming what is wrong.
  * `--config <file>` checks another wrangler.toml than the project's.
  */
@@ -27,18 +26,20 @@ type Config = ReturnType<typeof unstable_readConfig>;
 
 const TOKEN_SECRETS = ["API_TOKENS", "ADMIN_TOKENS", "FEED_TOKENS"] as const;
 
-/** The token lists an environment would run with: the environment's, else `.dev.vars`'s or wrangler.toml's. */
-function tokenLists(configPath: string, config: Config, env: string | undefined): TokenLists {
+/** A value as an environment would run with it: this process's environment's, else `.dev.vars`'s or wrangler.toml's. */
+type Lookup = (name: string) => string | undefined;
+
+function lookup(configPath: string, config: Config, env: string | undefined): Lookup {
   const local = unstable_getVarsForDev(configPath, undefined, config.vars, env, true);
-  const lists: TokenLists = {};
-  for (const name of TOKEN_SECRETS) {
+  return (name) => {
     const binding = local[name];
-    lists[name] = process.env[name] ?? (typeof binding?.value === "string" ? binding.value : undefined);
-  }
-  return lists;
+    return process.env[name] ?? (typeof binding?.value === "string" ? binding.value : undefined);
+  };
 }
 
-function problems(where: string, config: Config, lists: TokenLists): string[] {
+function problems(where: string, config: Config, value: Lookup): string[] {
+  const lists: TokenLists = {};
+  for (const name of TOKEN_SECRETS) lists[name] = value(name);
   const vars = config.vars as Vars;
   const found: string[] = [];
   const attempt = (check: () => unknown) => {
@@ -51,7 +52,7 @@ function problems(where: string, config: Config, lists: TokenLists): string[] {
   attempt(() => parseBlockList(text(vars.BLOCKED_IDENTIFIERS)));
   attempt(() => parseClusterLimits(text(vars.MAX_EMAILS_PER_CLUSTER), text(vars.MAX_PHONES_PER_CLUSTER)));
   attempt(() => parseLocationHint(text(vars.RECONCILER_LOCATION_HINT)));
-  attempt(() => parseWebhookConfig(text(vars.WEBHOOK_URL), process.env.WEBHOOK_SECRET));
+  attempt(() => parseWebhookConfig(value("WEBHOOK_URL"), value("WEBHOOK_SECRET")));
   for (const { lists: names, positions } of sharedTokens(lists)) {
     const places = names.map((name, i) => `${name} (entry ${positions[i]})`).join(" and ");
     found.push(`${where}: one token is in ${places}: a token belongs to one list only`);
@@ -68,10 +69,10 @@ const flag = process.argv.indexOf("--config");
 const file = flag === -1 ? "./wrangler.toml" : (process.argv[flag + 1] ?? "./wrangler.toml");
 const config = unstable_readConfig({ config: file });
 const all = [
-  ...problems("wrangler.toml [vars]", config, tokenLists(file, config, undefined)),
+  ...problems("wrangler.toml [vars]", config, lookup(file, config, undefined)),
   ...Object.keys(config.env ?? {}).flatMap((name) => {
     const named = unstable_readConfig({ config: file, env: name });
-    return problems(`wrangler.toml [env.${name}.vars]`, named, tokenLists(file, named, name));
+    return problems(`wrangler.toml [env.${name}.vars]`, named, lookup(file, named, name));
   }),
 ];
 if (all.length > 0) {

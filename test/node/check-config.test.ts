@@ -19,7 +19,8 @@ function runCheck(text: string, secrets: Record<string, string>): { status: numb
   const file = path.join(dir, `wrangler-${Math.random().toString(36).slice(2)}.toml`);
   writeFileSync(file, text);
   const environment: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ["WEBHOOK_SECRET", "API_TOKENS", "ADMIN_TOKENS", "FEED_TOKENS"]) delete environment[name];
+  for (const name of ["WEBHOOK_URL", "WEBHOOK_SECRET", "API_TOKENS", "ADMIN_TOKENS", "FEED_TOKENS"])
+    delete environment[name];
   const result = spawnSync(process.execPath, [TSX, "scripts/check-config.ts", "--config", file], {
     cwd: ROOT,
     encoding: "utf8",
