@@ -94,8 +94,14 @@ async function collect(opts: Options, rejects: RejectsFile, progress: Progress, 
   }
 }
 
+/**
+ * The kept records as the planner takes them, consuming `collected.kept`: each record is let
+ * go once planned, so that the plan's rows replace the file's records in memory rather than
+ * adding to them (a million records must fit in 1 GiB).
+ */
 function* ordered(collected: Collected, importId: string, importTime: string, onRecord: () => void) {
-  for (const kept of collected.kept) {
+  const pending = collected.kept.reverse();
+  for (let kept = pending.pop(); kept !== undefined; kept = pending.pop()) {
     onRecord();
     const record: OrderedRecord = {
       line: kept.line,
@@ -108,29 +114,26 @@ function* ordered(collected: Collected, importId: string, importTime: string, on
   }
 }
 
-/** Into an empty D1 database (local or remote): plan offline, then load in chunks. */
-async function intoD1(opts: Options, collected: Collected, progress: Progress, counters: CollectProgress) {
-  const where = opts.remote ? "the remote database" : "the local database";
-  let db: D1Executor | undefined;
+/** Opens the target database for `use`, and closes it after. */
+async function withDatabase<T>(opts: Options, use: (db: D1Executor) => Promise<T>): Promise<T> {
+  const db = opts.remote ? await remoteD1() : await localD1(opts["persist-to"]);
   try {
-    if (!opts["dry-run"]) db = opts.remote ? await remoteD1() : await localD1(opts["persist-to"]);
-    return await planAndLoad(opts, collected, progress, counters, db, where);
+    return await use(db);
   } finally {
-    await db?.close();
+    await db.close();
   }
 }
 
-async function planAndLoad(
-  opts: Options,
-  collected: Collected,
-  progress: Progress,
-  counters: CollectProgress,
-  db: D1Executor | undefined,
-  where: string,
-) {
+/**
+ * Into an empty D1 database (local or remote): plan offline, then load in chunks. The
+ * database is opened twice, for its state and then for the load: planning a large file
+ * keeps the process busy for a minute, long enough for an idle connection to be dropped.
+ */
+async function intoD1(opts: Options, collected: Collected, progress: Progress, counters: CollectProgress) {
+  const where = opts.remote ? "the remote database" : "the local database";
   const settings = readSettings();
   const id = ledgerId(collected.digest, settings.key);
-  const state = db ? await readState(db, id) : undefined;
+  const state = opts["dry-run"] ? undefined : await withDatabase(opts, (db) => readState(db, id));
   if (state && !state.migrated) {
     throw new UsageError(
       `${where} has not got the migrations up to 0005_imports: run npm run ${opts.remote ? "db:migrate:remote" : "db:migrate:local"} first`,
@@ -166,7 +169,7 @@ async function planAndLoad(
   );
   progress.update(planned);
   progress.stop();
-  if (!db) return { counts: plan.counts, note: "dry run: planned, nothing written" };
+  if (!state) return { counts: plan.counts, note: "dry run: planned, nothing written" };
   const book: Ledger = { id, source: path.basename(opts.file), records: collected.read, startedAt: importTime };
   const from = (ledger?.chunksDone ?? 0) + 1;
   const total = chunkCount(plan);
@@ -177,7 +180,7 @@ async function planAndLoad(
   }
   progress.start("load", total, "chunks");
   progress.update(from - 1);
-  await loadChunks(db, plan, book, from, (chunk) => progress.update(chunk.index));
+  await withDatabase(opts, (db) => loadChunks(db, plan, book, from, (chunk) => progress.update(chunk.index)));
   progress.stop();
   const resumed = from > 1 ? ` (resumed at chunk ${from} of ${total})` : "";
   return { counts: plan.counts, note: `imported into ${where}${resumed}` };
