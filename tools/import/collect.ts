@@ -13,7 +13,10 @@ import { parseCreatedAt } from "./timestamps";
 import { screenRecord } from "./validate";
 
 /** An accepted record before the import's time and request ids are known. */
-export type Kept = { line: number; who: Identifiers; ignored: Ignored[]; at: string | undefined };
+export type Kept = { line: number; who: Identifiers; ignored: readonly Ignored[]; at: string | undefined };
+
+/** What most records have had ignored: one shared empty list rather than a million. */
+const NOTHING_IGNORED: readonly Ignored[] = Object.freeze([]);
 
 export type Collected = {
   /** Accepted records in apply order. */
@@ -68,7 +71,8 @@ export async function collectRecords(
       await rejects.write(record.line, screened.code, screened.message);
       continue;
     }
-    kept.push({ line: record.line, who: screened.who, ignored: screened.ignored, at });
+    const ignored = screened.ignored.length > 0 ? screened.ignored : NOTHING_IGNORED;
+    kept.push({ line: record.line, who: screened.who, ignored, at });
   }
   // Stable: equal times keep file order.
   if (dated) kept.sort((a, b) => (a.at === b.at ? 0 : (a.at ?? "") < (b.at ?? "") ? -1 : 1));

@@ -10,7 +10,13 @@ import { type ClusterLimits, maxContacts } from "../../src/domain/limits";
 import { planReconciliation, type ReconciliationPlan } from "../../src/domain/reconcile";
 
 /** One accepted record: what `/identify` would reconcile, when, and the request id its writes record. */
-export type OrderedRecord = { line: number; who: Identifiers; at: string; requestId: string; ignored: Ignored[] };
+export type OrderedRecord = {
+  line: number;
+  who: Identifiers;
+  at: string;
+  requestId: string;
+  ignored: readonly Ignored[];
+};
 
 /** A contact as stored: ContactRow plus the time of its last change. */
 export type PlannedContact = ContactRow & { updatedAt: string };
