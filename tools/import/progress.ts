@@ -18,6 +18,9 @@ export class Progress {
   private total = 0;
   private startedAt = Date.now();
   private lastLine = 0;
+  private value = 0;
+  /** The value the last plain line showed (-1: none yet in this phase). */
+  private printed = -1;
 
   constructor(
     private readonly counters: Counters,
@@ -31,6 +34,8 @@ export class Progress {
     this.total = Math.max(total, 1);
     this.startedAt = Date.now();
     this.lastLine = Date.now();
+    this.value = 0;
+    this.printed = -1;
     if (!this.out.isTTY) return;
     this.bar = new cliProgress.SingleBar(
       {
@@ -51,12 +56,18 @@ export class Progress {
 
   /** Moves the current phase to `value` steps. */
   update(value: number): void {
+    this.value = value;
     if (this.bar) {
       this.bar.update(value, this.payload());
       return;
     }
     if (Date.now() - this.lastLine < PLAIN_EVERY_MS) return;
+    this.plainLine(value);
+  }
+
+  private plainLine(value: number): void {
     this.lastLine = Date.now();
+    this.printed = value;
     const { read, applied, rejected, rate } = this.payload();
     const percent = Math.floor((100 * value) / this.total);
     const eta = value > 0 ? Math.round((((Date.now() - this.startedAt) / value) * (this.total - value)) / 1000) : "?";
@@ -65,10 +76,12 @@ export class Progress {
     );
   }
 
-  /** Ends the current phase (the bar stays on screen, full). */
+  /** Ends the current phase: the bar stays on screen; without a terminal, a last line says where it ended. */
   stop(): void {
-    this.bar?.stop();
+    if (this.bar) this.bar.stop();
+    else if (this.phase !== "" && this.printed !== this.value) this.plainLine(this.value);
     this.bar = undefined;
+    this.phase = "";
   }
 }
 
