@@ -14,9 +14,11 @@ const WRANGLER = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js
  * A `wrangler dev` of this Worker on 127.0.0.1, with its own local state (D1, objects).
  * `stop()` ends it and deletes the state unless the caller gave it; `kill()` ends it at
  * once (SIGKILL), as a crash would, and keeps the state; `output()` is its recent output.
+ * `store` is the state's directory (a `--persist-to` one).
  */
 export type DevServer = {
   url: string;
+  store: string;
   stop: () => Promise<void>;
   kill: () => Promise<void>;
   output: () => string;
@@ -95,6 +97,14 @@ async function completed(args: string[]): Promise<void> {
 }
 
 /**
+ * Applies the D1 migrations to the local D1 under `store` (a `--persist-to` directory),
+ * as `wrangler d1 migrations apply DB --local` does.
+ */
+export function applyMigrations(store: string): Promise<void> {
+  return completed(["d1", "migrations", "apply", "DB", "--local", "--persist-to", store]);
+}
+
+/**
  * Applies the D1 migrations to a fresh temporary store, runs `sql` on it if given (rows the
  * API would refuse to store), then starts `wrangler dev` on it with `vars` (e.g. `API_TOKENS`),
  * on a free port of 127.0.0.1. `stop()` ends the process group and deletes the store.
@@ -109,7 +119,7 @@ export async function startDevServer(
   const store = options.persistTo ?? (await mkdtemp(path.join(tmpdir(), "identity-dev-")));
   const removeStore = () => (options.persistTo === undefined ? rm(store, { recursive: true, force: true }) : undefined);
   try {
-    await completed(["d1", "migrations", "apply", "DB", "--local", "--persist-to", store]);
+    await applyMigrations(store);
     if (sql !== undefined) await completed(["d1", "execute", "DB", "--local", "--persist-to", store, "--command", sql]);
   } catch (err) {
     await removeStore();
@@ -142,5 +152,5 @@ export async function startDevServer(
     await stop();
     throw err;
   }
-  return { url, stop, kill: () => stopGroup(dev.child, "SIGKILL"), output: dev.output };
+  return { url, store, stop, kill: () => stopGroup(dev.child, "SIGKILL"), output: dev.output };
 }
