@@ -168,7 +168,7 @@ describe("/console in a browser", () => {
     await page.close();
   });
 
-  it("says what a wrong token, a caller's token and an unknown value mean, in sentences", async () => {
+  it("says what a wrong token, a caller's token, an unknown value and an outage mean, in sentences", async () => {
     const { page } = await openConsole();
     await useToken(page, "not-a-token");
     await search(page, "Email", "nobody@example.com");
@@ -189,6 +189,22 @@ describe("/console in a browser", () => {
       .toBe("Not found (404): No contact holds this email or phone number.");
     await search(page, "Contact id", "x1");
     await expect.poll(() => page.locator("#error").textContent()).toBe("A contact id is a positive whole number.");
+
+    // A 503 cannot be caused on demand here, so the browser answers one in the service's
+    // envelope (src/contract/errors.ts), as a storage outage would.
+    await page.route("**/lookup", (route) =>
+      route.fulfill({
+        status: 503,
+        headers: { "content-type": "application/json", "retry-after": "2" },
+        body: JSON.stringify({
+          error: { code: "service_unavailable", message: "Storage is unavailable right now; retry shortly." },
+        }),
+      }),
+    );
+    await search(page, "Phone", "+15550102");
+    await expect
+      .poll(() => page.locator("#error").textContent())
+      .toBe("The service is unavailable right now (503); retrying is safe. Try again in 2 s.");
     await page.close();
   });
 
