@@ -66,14 +66,26 @@ export const EraseResponseSchema = v.pipe(
   v.description("The values are erased from every contact that held them."),
 );
 
-/** `200` of `GET /contacts/{id}/history`: the feed's events (src/contract/events.ts) of one cluster. */
+/** One page of a cluster's history: its events after the request's `after`, and the `after` of the next page. */
+export type HistoryPage = { events: ContactEvent[]; next: string };
+
+/** `200` of `GET /contacts/{id}/history`: the feed's events (src/contract/events.ts) of one cluster, a page at a time. */
 export const HistoryResponseSchema = v.pipe(
-  v.strictObject({ events: v.array(EventSchema) }),
+  v.strictObject({
+    events: v.array(EventSchema),
+    next: v.pipe(
+      v.string(),
+      v.description(
+        "The `after` of the next page: the last event's `id`, or the request's `after` when the page is empty. " +
+          "A page shorter than `limit` is the last one for now.",
+      ),
+    ),
+  }),
   v.description(
-    "Oldest first, for the cluster of `id` and the clusters merged into it; the same events as `GET /events`. " +
-      "Ids only, never an email or a phone.",
+    "Oldest first, for the cluster of `id` and the clusters merged into it; the same events as `GET /events`, " +
+      "at most `limit` after `after`. Ids only, never an email or a phone.",
   ),
-) satisfies v.GenericSchema<{ events: ContactEvent[] }>;
+) satisfies v.GenericSchema<HistoryPage>;
 
 /** `200` of `POST /contacts/{id}/unmerge`. */
 export const UnmergeResponseSchema = v.pipe(

@@ -51,8 +51,9 @@ export async function readClusterOfContact(db: Database, id: number, limits: Clu
  * time, every earlier event that names a contact named by an event already taken. So it
  * follows the clusters merged in, and a former cluster into what an erasure left of it, but
  * not the later events of a cluster that split off. Empty for an id no event names.
+ * One page: at most `limit` of those events, the first after event `afterId` (0: from the start).
  */
-export async function readHistory(db: Database, id: number): Promise<EventRow[]> {
+export async function readHistory(db: Database, id: number, afterId: number, limit: number): Promise<EventRow[]> {
   return db
     .all<EventRow>(
       sql`
@@ -74,15 +75,28 @@ export async function readHistory(db: Database, id: number): Promise<EventRow[]>
       )
     SELECT e.id, e.at, e.kind, e.primaryContactId, e.contactIds, e.previousPrimaryContactId, e.requestId, e.bridgeId
       FROM contact_events e
-     WHERE e.id IN (
+     WHERE e.id > ${afterId} AND e.id IN (
        SELECT named.eventId FROM reach
          JOIN contact_event_contacts named ON named.contactId = reach.contactId AND named.eventId <= reach.until
      )
-     ORDER BY e.id`,
+     ORDER BY e.id
+     LIMIT ${limit}`,
     )
     .catch((err: unknown) => {
       throw withoutParameters(err);
     });
+}
+
+/** True when some event names contact `id` (so it has a history, also once erased). */
+export async function isNamedByEvent(db: Database, id: number): Promise<boolean> {
+  try {
+    const found = await db.all<{ one: number }>(
+      sql`SELECT 1 AS one FROM contact_event_contacts WHERE contactId = ${id} LIMIT 1`,
+    );
+    return found.length > 0;
+  } catch (err) {
+    throw withoutParameters(err);
+  }
 }
 
 /** True when contact `id` is stored and not soft-deleted. */

@@ -61,10 +61,11 @@ function queryParameter<T>(
 }
 
 /**
- * `after` (as an event id, 0 when absent: before the first event) and `limit` of `GET /events`.
+ * `after` (as an event id, 0 when absent: before the first event) and `limit` of a page of
+ * events: `GET /events` and `GET /contacts/{id}/history`.
  * @throws HttpError 400 `invalid_cursor` or `invalid_limit`.
  */
-export function readFeedPage(request: Request): { afterId: number; limit: number } {
+export function readPage(request: Request): { afterId: number; limit: number } {
   const url = new URL(request.url);
   return {
     afterId: queryParameter(url, "after", CursorSchema, "invalid_cursor", 0),

@@ -3,6 +3,7 @@ import type { OpenAPIV3_1 } from "openapi-types";
 import { DeliveryStatusSchema, MAX_DELIVERY_EVENTS, WebhookPayloadSchema } from "../contract/delivery";
 import { ERRORS, type ErrorCode, type ErrorDetail, type ErrorSpec, type FieldIssue } from "../contract/errors";
 import { EventSchema, EventSchemas } from "../contract/events";
+import { FEED_PAGE } from "../contract/feed";
 import {
   BOOKMARK_HEADER,
   type HeaderName,
@@ -138,6 +139,17 @@ const RESPONSES = {
       { path: "id", message: "id must be a positive integer" },
     ]),
   }),
+  BadHistoryRequest: errorResponse("The contact id is not a positive integer, or `after` or `limit` is malformed.", {
+    invalidContactId: example("invalid_request", ERRORS.invalid_request.variants.contactId, [
+      { path: "id", message: "id must be a positive integer" },
+    ]),
+    invalidCursor: example("invalid_cursor", undefined, [
+      { path: "after", message: "after must be a cursor returned by this service" },
+    ]),
+    invalidLimit: example("invalid_limit", undefined, [
+      { path: "limit", message: `limit must be a whole number from ${FEED_PAGE.min} to ${FEED_PAGE.max}` },
+    ]),
+  }),
   MethodNotAllowed: errorResponse("The path exists but not with this method (`GET /identify`).", {
     methodNotAllowed: example("method_not_allowed", ERRORS.method_not_allowed.variants.allow("POST")),
   }),
@@ -226,6 +238,26 @@ const BOOKMARK_PARAMETER: OpenAPIV3_1.ParameterObject = {
     "Without it, a read may come from a replica that lags the latest writes.",
   schema: { type: "string" },
 };
+
+/** `after` and `limit` of a page of events (the history; the feed reads the same). */
+const PAGE_PARAMETERS: OpenAPIV3_1.ParameterObject[] = [
+  {
+    name: "after",
+    in: "query",
+    required: false,
+    description:
+      "An event's `id` or a page's `next`, unchanged: the page starts with the first event after it. " +
+      "Absent: from the first event. Anything else: `400` `invalid_cursor`.",
+    schema: { type: "string" },
+  },
+  {
+    name: "limit",
+    in: "query",
+    required: false,
+    description: `How many events at most, ${FEED_PAGE.min} to ${FEED_PAGE.max} (else \`400\` \`invalid_limit\`); ${FEED_PAGE.default} when absent.`,
+    schema: { type: "integer", minimum: FEED_PAGE.min, maximum: FEED_PAGE.max, default: FEED_PAGE.default },
+  },
+];
 
 /** A 200 whose body is one cluster, as `/identify` answers it. */
 const clusterAnswer = (description: string, headers: HeaderName[] = []) => ({
@@ -386,19 +418,20 @@ export function buildOpenApiDocument(): OpenAPIV3_1.Document {
         get: {
           operationId: "getContactHistory",
           ...ADMIN_ONLY,
-          parameters: [CONTACT_ID, BOOKMARK_PARAMETER],
+          parameters: [CONTACT_ID, ...PAGE_PARAMETERS, BOOKMARK_PARAMETER],
           summary: "What happened to a contact's cluster and the clusters merged into it",
           description:
             "Every `created`, `linked`, `merged`, `split` and `erased` event of the cluster of `id`, oldest first, " +
-            "following the clusters merged into it. Readable by a former contact id after an erasure. A contact " +
-            "stored before events were recorded has an empty history.",
+            "following the clusters merged into it, a page at a time as `GET /events` pages (`after`, `limit`, " +
+            "`next`). Readable by a former contact id after an erasure. A contact stored before events were " +
+            "recorded has an empty history.",
           responses: {
             "200": {
-              description: "The events, oldest first.",
+              description: "One page of the events, oldest first.",
               headers: headerRefs(BOOKMARK_HEADER),
               content: { "application/json": { schema: schemaRef("HistoryResponse") } },
             },
-            "400": responseRef("BadContactId"),
+            "400": responseRef("BadHistoryRequest"),
             "404": responseRef("ContactNotFound"),
             "503": responseRef("ServiceUnavailable"),
             ...ADMIN_ERRORS,

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { decodeCursor } from "../../src/contract/cursor";
+import { decodeCursor, encodeCursor } from "../../src/contract/cursor";
 import type { ContactEvent } from "../../src/contract/events";
 import { call, callAsAdmin, identify, insertRow, postIdentify, unique } from "../helpers";
 
@@ -142,5 +142,59 @@ describe("GET /contacts/{id}/history", () => {
     const res = await call(`/contacts/${primaryContactId}/history`);
     expect(res.status).toBe(403);
     expect(await res.json()).toMatchObject({ error: { code: "forbidden" } });
+  });
+});
+
+describe("GET /contacts/{id}/history?after=&limit=", () => {
+  type Page = { events: HistoryEvent[]; next: string };
+
+  async function page(id: number, query: string): Promise<Page> {
+    const res = await callAsAdmin(`/contacts/${id}/history${query}`);
+    expect(res.status, await res.clone().text()).toBe(200);
+    return res.json<Page>();
+  }
+
+  it("pages like the feed: at most limit events after after, next to ask with, none missed or repeated", async () => {
+    const tag = unique("paged");
+    const phone = newPhone();
+    const { primaryContactId } = await identify({ email: `${tag}-0@hv.edu`, phoneNumber: phone });
+    for (let i = 1; i <= 4; i++) await identify({ email: `${tag}-${i}@hv.edu`, phoneNumber: phone });
+    const whole = await page(primaryContactId, "");
+    expect(whole.events).toHaveLength(5);
+    expect(whole.next).toBe(whole.events.at(-1)?.id);
+
+    const seen: HistoryEvent[] = [];
+    let after = "";
+    for (const size of [2, 2, 1]) {
+      const got = await page(primaryContactId, `?limit=2${after ? `&after=${after}` : ""}`);
+      expect(got.events).toHaveLength(size);
+      expect(got.next).toBe(got.events.at(-1)?.id);
+      seen.push(...got.events);
+      after = got.next;
+    }
+    expect(seen).toEqual(whole.events);
+    // Past the end: an empty page whose next is the request's after.
+    expect(await page(primaryContactId, `?after=${after}`)).toEqual({ events: [], next: after });
+    // From the start: next is the cursor before the first event.
+    const legacy = await insertRow({ email: `${unique("old-paged")}@hv.edu`, linkPrecedence: "primary" });
+    expect(await page(legacy, "")).toEqual({ events: [], next: encodeCursor(0) });
+  });
+
+  it.each([
+    ["a cursor it never wrote", "?after=abc", "invalid_cursor"],
+    ["a repeated after", `?after=${encodeCursor(1)}&after=${encodeCursor(2)}`, "invalid_cursor"],
+    ["limit 0", "?limit=0", "invalid_limit"],
+    ["limit over 1000", "?limit=1001", "invalid_limit"],
+    ["a limit that is no number", "?limit=ten", "invalid_limit"],
+  ])("refuses %s with 400", async (_, query, code) => {
+    const { primaryContactId } = await identify({ email: `${unique("badpage")}@hv.edu` });
+    const res = await callAsAdmin(`/contacts/${primaryContactId}/history${query}`);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code } });
+  });
+
+  it("still answers 404 for an id no event names, whatever the page", async () => {
+    const res = await callAsAdmin(`/contacts/987654321/history?after=${encodeCursor(5)}&limit=1`);
+    expect(res.status).toBe(404);
   });
 });
