@@ -3,6 +3,7 @@
  * (and floors), plus the one check that reads back from D1. Rendering is bench/report.ts.
  */
 import type { Floor } from "./floors";
+import type { ImportCell } from "./import";
 import type { UsageByOutcome } from "./request-log";
 import { type Cell, UNIFORM_ROWS } from "./runs";
 import type { Runtime } from "./runtime";
@@ -229,4 +230,42 @@ export async function protectionCheck(runtime: Runtime): Promise<Goal> {
     actual: `${placeholders} rows hold ${BLOCKED_PHONE}; ${grown} of ${fresh} blocked-run contacts linked; ${full.toLocaleString("en-US")} rows in clusters at the limit (preloaded ${UNIFORM_ROWS.toLocaleString("en-US")})`,
     met: placeholders === 0 && grown === 0 && full === UNIFORM_ROWS,
   };
+}
+
+/** Records the import must load within IMPORT_SECONDS, and within IMPORT_MEMORY_BYTES. */
+const IMPORT_RECORDS = 1_000_000;
+const IMPORT_SECONDS = 300;
+const IMPORT_MEMORY_BYTES = 1024 ** 3;
+/** How many times the /identify path's rate the import must reach. */
+const IMPORT_SPEEDUP = 20;
+
+/**
+ * The import's goals (issue #19): a million records in at most 5 minutes and within 1 GiB,
+ * and at every size at least 20 times the rate of the same records through /identify.
+ */
+export function importGoals(cells: readonly ImportCell[]): Goal[] {
+  const goals: Goal[] = [];
+  for (const cell of cells) {
+    const size = cell.records.toLocaleString("en-US");
+    const ratio = cell.import.recordsPerSecond / cell.identify.recordsPerSecond;
+    goals.push({
+      goal: `import of ${size} records >= ${IMPORT_SPEEDUP} x /identify at c=${cell.identify.concurrency}`,
+      actual: `${fixed(cell.import.recordsPerSecond, 0)} / ${fixed(cell.identify.recordsPerSecond, 0)} records/s = ${fixed(ratio, 1)}x${cell.extrapolated ? ` (/identify: a sample of ${cell.identify.records.toLocaleString("en-US")})` : ""}`,
+      met: ratio >= IMPORT_SPEEDUP,
+    });
+    if (cell.records < IMPORT_RECORDS) continue;
+    goals.push(
+      {
+        goal: `import of ${size} records in <= ${IMPORT_SECONDS} s`,
+        actual: `${fixed(cell.import.seconds, 1)} s`,
+        met: cell.import.seconds <= IMPORT_SECONDS,
+      },
+      {
+        goal: `import of ${size} records within 1 GiB (peak RSS, Node and workerd)`,
+        actual: `${fixed(cell.import.peakRssBytes / 1024 ** 2, 0)} MiB`,
+        met: cell.import.peakRssBytes <= IMPORT_MEMORY_BYTES,
+      },
+    );
+  }
+  return goals;
 }

@@ -161,15 +161,15 @@ async function throughIdentify(file: string, stateDir: string, concurrency: numb
 }
 
 /**
- * For each size: a generated file (seed 1, the same customers whatever the size, so that a
- * sample is the file's beginning), imported into an empty local database; then its first
+ * For each size: a generated file (seed 1, about three orders per customer; its sample has
+ * the same customers, so that it is the file's beginning), imported into an empty local database; then its first
  * `identifySample` records through a fresh Worker's /identify.
  */
 export async function runImportBench(options: ImportBenchOptions): Promise<ImportCell[]> {
   const cells: ImportCell[] = [];
   await mkdir(options.dir, { recursive: true });
-  const customers = Math.ceil(Math.max(...options.sizes) / 3);
   for (const records of options.sizes) {
+    const customers = Math.ceil(records / 3);
     const file = path.join(options.dir, `history-${records}.csv`);
     await writeHistoryFile(file, { records, customers });
     const store = path.join(options.dir, `store-${records}`);
@@ -199,3 +199,6 @@ export async function runImportBench(options: ImportBenchOptions): Promise<Impor
   }
   return cells;
 }
+
+/** The /identify path the import is compared with: the issue's c=16. */
+export const IMPORT_IDENTIFY_CONCURRENCY = 16;

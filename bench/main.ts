@@ -13,12 +13,14 @@ import {
   baselineGoals,
   floorGoals,
   type Goal,
+  importGoals,
   protectionCheck,
   protectionGoals,
   roundTripGoals,
   scaleGoals,
   throughputGoals,
 } from "./goals";
+import { IMPORT_IDENTIFY_CONCURRENCY, runImportBench } from "./import";
 import { latencyMain, parseDelays } from "./latency";
 import {
   baselineTable,
@@ -27,6 +29,7 @@ import {
   describe,
   describeMachine,
   goalsTable,
+  importTable,
   loadTable,
   NOISY_OTHER_CORES,
   renderMarkdown,
@@ -51,6 +54,9 @@ const USAGE = `usage: npm run bench -- [options]
   --baseline <git-rev>  also run every cell on that revision's Worker, alternating, and report the ratio
   --rounds <n>          with --baseline: alternate each cell this many times, summed (default 3)
   --latency             the latency model instead: near and far callers against a single-region server
+  --import              npm run import instead: generated history into an empty local database, against /identify at c=16
+  --import-sizes <list> records per import (default 100000,1000000)
+  --import-sample <n>   records sent through /identify per size at most; fewer than the size: extrapolated (default 20000)
   --delays <list>       its round trips, e.g. worker-primary.far=150,object-d1=2 (see bench/latency.ts)
   --state-dir <dir>     local D1 and Durable Object state, wiped at start (default ${DEFAULT_STATE_DIR})
   --wait-quiet <s>      wait up to this long for other processes to leave the CPU idle (default 60, 0: don't)
@@ -63,6 +69,37 @@ function numbers(list: string, name: string): number[] {
     throw new Error(`--${name} must be a comma-separated list of positive numbers, got "${list}"`);
   }
   return values;
+}
+
+/** `--import`: the import bench, its table and goals, to the terminal and to <out> (JSON and Markdown). */
+async function importMain(options: {
+  sizes: number[];
+  identifySample: number;
+  dir: string;
+  out: string;
+  header: string;
+}): Promise<void> {
+  const cells = await runImportBench({
+    ...options,
+    concurrency: IMPORT_IDENTIFY_CONCURRENCY,
+    onCell: (cell) =>
+      console.log(
+        `import ${cell.records} records: ${cell.import.seconds.toFixed(1)} s, ${cell.import.recordsPerSecond.toFixed(0)} records/s, peak RSS ${(cell.import.peakRssBytes / 1024 ** 2).toFixed(0)} MiB; /identify ${cell.identify.recordsPerSecond.toFixed(0)} records/s over ${cell.identify.records}`,
+      ),
+  });
+  const goals = importGoals(cells);
+  const method =
+    "Each size: a generated file (bench/history.ts) imported by `npm run import` as a child process into an empty local D1 " +
+    "(wall time of the command, peak RSS of its process tree sampled from /proc every 250 ms); then the first records of " +
+    `the same file, at most ${options.identifySample.toLocaleString("en-US")}, sent through a fresh Worker's /identify by the ` +
+    `import's --url path at c=${IMPORT_IDENTIFY_CONCURRENCY}; its time for every record is extrapolated from that rate.`;
+  console.log(`\n${renderText(importTable(cells))}\n\ngoals\n${renderText(goalsTable(goals))}`);
+  const file = await writeJson(options.out, { header: options.header, method, cells, goals });
+  await writeFile(
+    `${file.replace(/\.json$/, "")}.md`,
+    `${options.header} ${method}\n\n${renderMarkdown(importTable(cells))}\n\n${renderMarkdown(goalsTable(goals))}\n`,
+  );
+  console.log(`\nwrote ${file} and its .md`);
 }
 
 async function main(): Promise<void> {
@@ -78,6 +115,9 @@ async function main(): Promise<void> {
       baseline: { type: "string" },
       rounds: { type: "string", default: "3" },
       latency: { type: "boolean", default: false },
+      import: { type: "boolean", default: false },
+      "import-sizes": { type: "string", default: "100000,1000000" },
+      "import-sample": { type: "string", default: "20000" },
       delays: { type: "string" },
       "state-dir": { type: "string", default: DEFAULT_STATE_DIR },
       "wait-quiet": { type: "string", default: "60" },
@@ -126,6 +166,16 @@ async function main(): Promise<void> {
       keepState: values["keep-state"],
       out: values.out ?? "bench/results/latency.json",
       header: `Run of ${new Date().toISOString()}: ${describe(machine)}; ${timing.durationMs / 1000} s per cell after ${timing.warmupMs / 1000} s warm-up. Modelled: delays injected around the bindings, not measured on a network.`,
+    });
+    return;
+  }
+  if (values.import) {
+    await importMain({
+      sizes: numbers(values["import-sizes"], "import-sizes"),
+      identifySample: numbers(values["import-sample"], "import-sample")[0] ?? 20_000,
+      dir: path.join(path.dirname(stateDir), "import"),
+      out: values.out ?? "bench/results/import.json",
+      header: `Run of ${new Date().toISOString()}: ${describe(machine)}.`,
     });
     return;
   }

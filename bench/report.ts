@@ -3,6 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { type Goal, serverErrors } from "./goals";
+import type { ImportCell } from "./import";
 import type { LoadResult } from "./load";
 import { mergeUsage, type UsageByOutcome } from "./request-log";
 import type { Cell } from "./runs";
@@ -236,5 +237,32 @@ export function baselineTable(baseline: readonly Cell[], current: readonly Cell[
     header: ["workload", "conc", `${revision} req/s`, "now req/s", "ratio", "p99 ms then / now", "5xx then / now"],
     rows,
     left: 2,
+  };
+}
+
+/** The import against /identify, a row per size (/identify's total extrapolated from its sample's rate). */
+export function importTable(cells: readonly ImportCell[]): Table {
+  return {
+    header: [
+      "records",
+      "import s",
+      "import records/s",
+      "peak RSS MiB",
+      "/identify sample",
+      "/identify records/s",
+      "/identify s (all)",
+      "ratio",
+    ],
+    rows: cells.map((cell) => [
+      cell.records.toLocaleString("en-US"),
+      fixed(cell.import.seconds, 1),
+      fixed(cell.import.recordsPerSecond, 0),
+      fixed(cell.import.peakRssBytes / 1024 ** 2, 0),
+      cell.identify.records.toLocaleString("en-US"),
+      fixed(cell.identify.recordsPerSecond, 0),
+      `${fixed(cell.records / cell.identify.recordsPerSecond, 0)}${cell.extrapolated ? " (extrapolated)" : ""}`,
+      `${fixed(cell.import.recordsPerSecond / cell.identify.recordsPerSecond, 1)}x`,
+    ]),
+    left: 1,
   };
 }

@@ -4,7 +4,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkoutRevision } from "../../bench/baseline";
 import { FLOOR_OPERATIONS, measureFloors } from "../../bench/floors";
-import { protectionCheck } from "../../bench/goals";
+import { importGoals, protectionCheck } from "../../bench/goals";
+import { runImportBench } from "../../bench/import";
 import { LATENCY_ENTRY, LATENCY_KINDS, type LatencyCell, parseDelays, runLatency } from "../../bench/latency";
 import { type Cell, runAlternating, runScale, runStandard } from "../../bench/runs";
 import { type Runtime, startRuntime } from "../../bench/runtime";
@@ -133,6 +134,24 @@ describe("npm run bench", () => {
     } finally {
       await grown.stop();
     }
+  });
+
+  it("--import imports generated history into an empty database and sends a sample through /identify", async () => {
+    const cells = await runImportBench({
+      sizes: [400],
+      identifySample: 150,
+      concurrency: 16,
+      dir: path.join(scratch, "import"),
+    });
+    expect(cells.map((c) => c.records)).toEqual([400]);
+    const [cell] = cells;
+    expect(cell?.import.recordsPerSecond).toBeGreaterThan(0);
+    expect(cell?.import.peakRssBytes).toBeGreaterThan(0);
+    expect(cell?.identify).toMatchObject({ records: 150, concurrency: 16 });
+    expect(cell?.identify.recordsPerSecond).toBeGreaterThan(0);
+    expect(cell?.extrapolated).toBe(true);
+    // Below a million records only the ratio to /identify is a goal.
+    expect(importGoals(cells).map((g) => g.goal)).toEqual(["import of 400 records >= 20 x /identify at c=16"]);
   });
 
   it("--baseline serves another revision's Worker from a git worktree and alternates every cell with it", async () => {
