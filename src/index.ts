@@ -16,6 +16,7 @@ import { getHistory } from "./routes/history";
 import { identify } from "./routes/identify";
 import { lookup } from "./routes/lookup";
 import { openApi } from "./routes/openapi";
+import { unmerge } from "./routes/unmerge";
 
 export { WebhookDispatcher } from "./durable/dispatcher";
 export { ClusterReconciler } from "./durable/reconciler";
@@ -56,6 +57,7 @@ const ROUTES = [
   "/contacts/:id/graph",
   "/contacts/:id/explain",
   "/contacts/:id/separations",
+  "/contacts/:id/unmerge",
   "/health",
   "/openapi.json",
 ];
@@ -98,6 +100,8 @@ router
   .all("/contacts/:id/explain", onlyAllow("GET"))
   .get("/contacts/:id/separations", adminOnly(getSeparations))
   .all("/contacts/:id/separations", onlyAllow("GET"))
+  .post("/contacts/:id/unmerge", adminOnly(unmerge))
+  .all("/contacts/:id/unmerge", onlyAllow("POST"))
   .get("/health", health)
   .head("/health", health)
   .all("/health", onlyAllow("GET, HEAD"))

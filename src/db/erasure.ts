@@ -1,10 +1,11 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Bridge, ErasurePlan, ErasureTarget, StoredContact } from "../domain/erasure";
+import type { StoredBridge } from "../domain/graph";
 import { type Database, NOW, rowColumns, withoutParameters } from "./client";
 import { indexNewEvents } from "./event-index";
 import { ClusterChangedError, guardStatement, isGuardAbort } from "./guard";
-import { contactBridges, contactEvents, contacts } from "./schema";
+import { contactBridges, contactEvents, contactSeparations, contacts } from "./schema";
 
 /** The contacts a target names: a live contact by id, or every row (soft-deleted too) holding a value. */
 function named(target: ErasureTarget): SQL {
@@ -33,13 +34,13 @@ const bridgesOf = (ids: SQL) =>
   sql`${contactBridges.emailContactId} IN (${ids}) OR ${contactBridges.phoneContactId} IN (${ids})`;
 
 /**
- * Reads what an erasure needs in one round trip: every row in its scope, soft-deleted ones
- * included, by id, and the bridges of those rows.
+ * Reads what an erasure (or an unmerge) needs in one round trip: every row in its scope,
+ * soft-deleted ones included, by id, and the bridges of those rows.
  */
 export async function readErasureScope(
   db: Database,
   target: ErasureTarget,
-): Promise<{ rows: StoredContact[]; bridges: Bridge[] }> {
+): Promise<{ rows: StoredContact[]; bridges: StoredBridge[] }> {
   try {
     const [rows, bridges] = await db.batch([
       db
@@ -53,6 +54,8 @@ export async function readErasureScope(
           kind: contactBridges.kind,
           emailContactId: contactBridges.emailContactId,
           phoneContactId: contactBridges.phoneContactId,
+          createdAt: contactBridges.createdAt,
+          requestId: contactBridges.requestId,
         })
         .from(contactBridges)
         .where(bridgesOf(scope(target)))
@@ -97,8 +100,9 @@ function erasureStampSql(target: ErasureTarget): SQL {
 const inIds = (ids: readonly number[]) => sql`(SELECT value FROM json_each(${JSON.stringify(ids)}))`;
 
 /**
- * Commits an erasure plan as one D1 batch: the guard (erasureStamp), re-linking, erased
- * values, bridges, deleted contacts, then its events and their index. Order matters for the
+ * Commits an erasure plan (or an unmerge's) as one D1 batch: the guard (erasureStamp),
+ * re-linking, erased values, bridges, deleted contacts and their separations, the
+ * separation an unmerge records, then its events and their index. Order matters for the
  * foreign keys: nothing points at a contact when it is deleted.
  * @throws ClusterChangedError when the guard aborts the batch.
  */
@@ -150,7 +154,20 @@ export async function commitErasure(
           FROM json_each(${JSON.stringify(plan.addedBridges)}) ORDER BY key`),
     );
   }
-  if (plan.deleted.length > 0) writes.push(db.delete(contacts).where(sql`${contacts.id} IN ${inIds(plan.deleted)}`));
+  if (plan.deleted.length > 0) {
+    // A deleted contact's separations go with it (the contract: deleting A or B lifts them).
+    const gone = inIds(plan.deleted);
+    writes.push(
+      db
+        .delete(contactSeparations)
+        .where(sql`${contactSeparations.lowContactId} IN ${gone} OR ${contactSeparations.highContactId} IN ${gone}`),
+      db.delete(contacts).where(sql`${contacts.id} IN ${gone}`),
+    );
+  }
+  if (plan.separate) {
+    const [lowContactId, highContactId] = plan.separate;
+    writes.push(db.insert(contactSeparations).values({ lowContactId, highContactId, requestId }).onConflictDoNothing());
+  }
   if (plan.events.length > 0) {
     // Every column, in table order (drizzle's INSERT ... SELECT lists them all).
     writes.push(

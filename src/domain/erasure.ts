@@ -10,13 +10,15 @@ export type StoredContact = ContactRow & { deletedAt: string | null };
 /** What to erase: a whole cluster (`DELETE /contacts/{id}`), or values wherever stored (`POST /erase`). */
 export type ErasureTarget = { cluster: number } | { values: Identifiers };
 
-/** An event an erasure records, ids only. */
+/** An event an erasure (or an unmerge) records, ids only. */
 export type PlannedEvent = {
-  kind: "erased" | "split";
+  kind: "erased" | "split" | "unmerged";
   primaryContactId: number;
   contactIds: number[];
   /** The primary of the cluster it came from (for `erased`, the same as `primaryContactId`). */
   previousPrimaryContactId: number;
+  /** For `unmerged`: the bridge removed. */
+  bridgeId?: number;
 };
 
 /** The writes of one erasure, and the clusters it leaves. */
@@ -34,6 +36,8 @@ export type ErasurePlan = {
   /** The clusters the erasure leaves, as their rows after it, by primary id. */
   clusters: ContactRow[][];
   events: PlannedEvent[];
+  /** A separation to record between two contacts (an unmerge's), `[low, high]`. */
+  separate?: [number, number];
 };
 
 /** The contacts the target names directly: the erased cluster's contact, or every holder of a value. */

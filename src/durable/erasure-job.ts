@@ -2,7 +2,7 @@ import type { Database } from "../db/client";
 import { commitErasure, erasureStamp, readErasureScope } from "../db/erasure";
 import { ClusterChangedError } from "../db/guard";
 import type { IdentifyResponse } from "../domain/contact";
-import { type ErasureTarget, namesAnything, planErasure } from "../domain/erasure";
+import { type ErasurePlan, type ErasureTarget, namesAnything, planErasure } from "../domain/erasure";
 import type { ClusterLimits } from "../domain/limits";
 import { buildIdentifyResponse } from "../domain/reconcile";
 import { contended, failed, type ObjectAnswer, type Spent, spend } from "./answers";
@@ -52,21 +52,16 @@ export async function runErasure(
     const owner = erasureOwnerKey(rows, target, newContactObjects(env));
     if (owner !== call.key) return { kind: "reroute", ownerKey: owner, d1: call.d1, retriesSpent: call.retriesSpent };
     const plan = planErasure(rows, bridges, target);
-    try {
-      await commitErasure(db, target, erasureStamp(rows, bridges), plan, call.requestId);
-    } catch (err) {
-      if (!(err instanceof ClusterChangedError)) {
-        // Anything but the guard may have failed after the commit (a lost confirmation):
-        // if nothing is left to erase, the answer is unknown, and a retry would say 404.
-        const erased = await readErasureScope(db, target).then(
-          (after) => !namesAnything(after.rows, target),
-          () => false,
-        );
-        return failed(call, erased ? new Error("erasure confirmation lost") : err);
-      }
-      if (!spend(call)) return contended(call);
-      continue;
-    }
+    const committed = await commitOverScope(
+      db,
+      call,
+      target,
+      scope,
+      plan,
+      (after) => !namesAnything(after.rows, target),
+    );
+    if (committed === "again") continue;
+    if (committed !== "committed") return committed;
     return {
       kind: "done",
       erasedContactIds: plan.deleted,
@@ -76,5 +71,32 @@ export async function runErasure(
       d1: call.d1,
       retriesSpent: call.retriesSpent,
     };
+  }
+}
+
+/**
+ * Commits `plan`, made over `scope` (read by readErasureScope for `target`), as one guarded
+ * batch: "committed"; "again" when the guard found the scope changed and the budget allows
+ * another read and plan; else the answer to give. Anything but the guard may have failed
+ * after the commit (a lost confirmation): `landed` tells from a fresh read whether the plan's
+ * effect is there, in which case the answer is unknown and reported as such.
+ */
+export async function commitOverScope(
+  db: Database,
+  call: Spent & { budget: Budget; requestId: string },
+  target: ErasureTarget,
+  scope: Awaited<ReturnType<typeof readErasureScope>>,
+  plan: ErasurePlan,
+  landed: (after: Awaited<ReturnType<typeof readErasureScope>>) => boolean,
+): Promise<"committed" | "again" | ReturnType<typeof failed> | ReturnType<typeof contended>> {
+  try {
+    await commitErasure(db, target, erasureStamp(scope.rows, scope.bridges), plan, call.requestId);
+    return "committed";
+  } catch (err) {
+    if (!(err instanceof ClusterChangedError)) {
+      const confirmed = await readErasureScope(db, target).then(landed, () => false);
+      return failed(call, confirmed ? new Error("write confirmation lost") : err);
+    }
+    return spend(call) ? "again" : contended(call);
   }
 }

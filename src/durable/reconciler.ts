@@ -25,6 +25,7 @@ import { dispatcherStub } from "./placement";
 import { Poker } from "./poke";
 import { type Budget, isOverloaded } from "./retry";
 import { newContactObjects, ownerKey } from "./routing";
+import { runUnmerge, type UnmergeCall, type UnmergeResult } from "./unmerge-job";
 import { WriteQueue } from "./write-queue";
 
 /** Clusters read back by recent commits that queued calls may plan on. */
@@ -62,7 +63,8 @@ type Queued = ReconcileCall & Spent & { commitsAtArrival: number };
  */
 type Job =
   | { kind: "reconcile"; call: Queued; settle: (result: ReconcileResult) => void }
-  | { kind: "erase"; call: EraseCall & Spent; settle: (result: EraseResult) => void };
+  | { kind: "erase"; call: EraseCall & Spent; settle: (result: EraseResult) => void }
+  | { kind: "unmerge"; call: UnmergeCall & Spent; settle: (result: UnmergeResult) => void };
 
 /** What the queue hands back for a job: its answer went through the job's own `settle`. */
 const SETTLED = true;
@@ -122,17 +124,29 @@ export class ClusterReconciler extends DurableObject<Env> {
     return new Promise((settle) => void this.queue.run({ kind: "erase", call: queued, settle }, call.budget.deadline));
   }
 
+  /**
+   * Removes bridge `call.bridgeId` from the cluster of `call.id` as the owner `call.key` (see
+   * runUnmerge), queued with this object's reconciliations.
+   */
+  unmerge(call: UnmergeCall): Promise<UnmergeResult> {
+    const queued = { ...call, d1: noUsage(), retriesSpent: 0 };
+    return new Promise(
+      (settle) => void this.queue.run({ kind: "unmerge", call: queued, settle }, call.budget.deadline),
+    );
+  }
+
   /** A group of reconciliations, up to the first other job; or that job alone. */
   private async runJobs(jobs: Job[]): Promise<(typeof SETTLED)[]> {
     const [first] = jobs;
     if (first?.kind === "erase") {
-      const db = database(meteredD1(this.primary.client(), first.call.d1));
-      const result = await runErasure(db, this.env, first.call, () => this.primary.bookmark());
-      if (result.kind === "done") {
-        // The rows of earlier commits no longer stand for anything a queued call may plan on.
-        this.commits += 1;
-        this.recent = [];
-      }
+      const result = await runErasure(this.jobDb(first.call), this.env, first.call, () => this.primary.bookmark());
+      if (result.kind === "done") this.forgetRecent();
+      first.settle(result);
+      return [SETTLED];
+    }
+    if (first?.kind === "unmerge") {
+      const result = await runUnmerge(this.jobDb(first.call), this.env, first.call, () => this.primary.bookmark());
+      if (result.kind === "done") this.forgetRecent();
       first.settle(result);
       return [SETTLED];
     }
@@ -148,8 +162,15 @@ export class ClusterReconciler extends DurableObject<Env> {
     });
   }
 
-  private db(call: Queued): Database {
+  /** The primary, metered into what `call` has spent. */
+  private jobDb(call: Spent): Database {
     return database(meteredD1(this.primary.client(), call.d1));
+  }
+
+  /** After an erasure or an unmerge: the rows of earlier commits no longer stand for anything a queued call may plan on. */
+  private forgetRecent(): void {
+    this.commits += 1;
+    this.recent = [];
   }
 
   private remember(clusters: ContactRow[][]): void {
@@ -165,7 +186,9 @@ export class ClusterReconciler extends DurableObject<Env> {
     // one may hold values or contacts that an erasure (through another object) has since
     // removed, and it would answer with them.
     const since = this.recent.filter((entry) => entry.commit > call.commitsAtArrival).map((entry) => entry.cluster);
-    return coveredBy(since, call.rows, call.who) ?? (await readTouchedClusters(this.db(call), call.who, call.limits));
+    return (
+      coveredBy(since, call.rows, call.who) ?? (await readTouchedClusters(this.jobDb(call), call.who, call.limits))
+    );
   }
 
   /**
@@ -260,7 +283,7 @@ export class ClusterReconciler extends DurableObject<Env> {
     if (aborted && !spend(call)) return contended(call);
     let rows: ContactRow[];
     try {
-      rows = await readTouchedClusters(this.db(call), call.who, call.limits);
+      rows = await readTouchedClusters(this.jobDb(call), call.who, call.limits);
     } catch (err) {
       return failed(call, err);
     }
@@ -274,7 +297,7 @@ export class ClusterReconciler extends DurableObject<Env> {
       const stamp = planStamp(rows, call.who, plan.primaryId);
       const commit = { who: call.who, stamp, plan, requestId: call.requestId, limits: call.limits };
       try {
-        const [committed] = await commitPlans(this.db(call), [commit]);
+        const [committed] = await commitPlans(this.jobDb(call), [commit]);
         const after = committed?.rows ?? [];
         this.remember([after]);
         return this.done(call, plan.outcome, plan, after);
@@ -284,7 +307,7 @@ export class ClusterReconciler extends DurableObject<Env> {
       // Another object changed what the plan relied on between our read and our write.
       if (!spend(call)) return contended(call);
       try {
-        rows = await readTouchedClusters(this.db(call), call.who, call.limits);
+        rows = await readTouchedClusters(this.jobDb(call), call.who, call.limits);
       } catch (readErr) {
         return failed(call, readErr);
       }
@@ -315,7 +338,7 @@ export class ClusterReconciler extends DurableObject<Env> {
   private async confirm(call: Queued, plan: ReconciliationPlan, err: unknown): Promise<ReconcileResult> {
     if (isOverloaded(err)) return failed(call, err);
     try {
-      const rows = await readTouchedClusters(this.db(call), call.who, call.limits);
+      const rows = await readTouchedClusters(this.jobDb(call), call.who, call.limits);
       const fresh = planReconciliation(rows, call.who, call.limits);
       if (isReadOnly(fresh)) return this.done(call, plan.outcome, fresh, rows);
     } catch {

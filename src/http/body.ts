@@ -74,16 +74,27 @@ async function readJsonBody(request: Request): Promise<unknown> {
 }
 
 /**
- * Reads and validates a body of identifiers (`/identify`, `/lookup`, `/erase`): normalised,
- * or a 400 listing every problem.
+ * Reads a JSON body (readJsonBody) and validates it with `schema`: its output, or a 400
+ * listing every problem.
  * @throws HttpError 400 or 413, as readJsonBody, and 400 `invalid_request` for the schema.
  */
-export async function readIdentifiers(request: Request): Promise<Identifiers> {
-  const parsed = v.safeParse(IdentifyRequestSchema, await readJsonBody(request));
+export async function readValidBody<TSchema extends v.GenericSchema>(
+  request: Request,
+  schema: TSchema,
+): Promise<v.InferOutput<TSchema>> {
+  const parsed = v.safeParse(schema, await readJsonBody(request));
   if (!parsed.success) {
     throw fail("invalid_request", {
       issues: parsed.issues.map((issue) => ({ path: v.getDotPath(issue) ?? "", message: issue.message })),
     });
   }
   return parsed.output;
+}
+
+/**
+ * Reads and validates a body of identifiers (`/identify`, `/lookup`, `/erase`): normalised,
+ * or a 400 listing every problem (readValidBody).
+ */
+export function readIdentifiers(request: Request): Promise<Identifiers> {
+  return readValidBody(request, IdentifyRequestSchema);
 }

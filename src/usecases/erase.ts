@@ -6,10 +6,9 @@ import type { Identifiers, IdentifyResponse } from "../domain/contact";
 import { type ErasureTarget, namesAnything, type StoredContact } from "../domain/erasure";
 import type { ClusterLimits } from "../domain/limits";
 import type { EraseResult } from "../durable/erasure-job";
-import { reconcilerStub } from "../durable/placement";
 import { newBudget, withRetries } from "../durable/retry";
 import { erasureOwnerKey, newContactObjects } from "../durable/routing";
-import { nextOwner, retryThrownCall, unavailable } from "./owner-answers";
+import { askOwner, unavailable } from "./owner-answers";
 import type { UseCaseResult } from "./result";
 
 /** How a failed erasure is logged. */
@@ -31,8 +30,7 @@ async function eraseContacts(
   requestId: string,
   limits: ClusterLimits,
 ): Promise<UseCaseResult<Erased>> {
-  let d1 = noUsage();
-  let objectCalls = 0;
+  const d1 = noUsage();
   const budget = newBudget();
   // On the primary: a lagging replica could miss what a request just stored, and answer 404.
   const primary = new PrimaryD1(env.DB);
@@ -43,31 +41,20 @@ async function eraseContacts(
     throw unavailable(String(err), FAILURE);
   }
   if (!namesAnything(rows, target)) {
-    return { answer: undefined, d1, objectCalls, bookmark: primary.bookmark(), ignored: [] };
+    return { answer: undefined, d1, objectCalls: 0, bookmark: primary.bookmark(), ignored: [] };
   }
-  let key = erasureOwnerKey(rows, target, newContactObjects(env));
-  for (let retry = 1; ; retry++) {
-    objectCalls += 1;
-    // Outside the try: a misconfigured location hint fails closed with a 500 (see identify.ts).
-    const stub = reconcilerStub(env, key);
-    let answer: EraseResult;
-    try {
-      answer = await stub.erase({ key, target, requestId, budget, limits });
-    } catch (err) {
-      await retryThrownCall(err, budget, retry, FAILURE);
-      continue;
-    }
-    d1 = addUsage(d1, answer.d1);
-    budget.retriesLeft -= answer.retriesSpent;
-    if (answer.kind === "done") {
-      const { erasedContactIds, clusters, bookmark } = answer;
-      return { answer: { erasedContactIds, clusters }, d1, objectCalls, bookmark, ignored: [] };
-    }
-    if (answer.kind === "not_found") {
-      return { answer: undefined, d1, objectCalls, bookmark: primary.bookmark(), ignored: [] };
-    }
-    key = await nextOwner(answer, key, budget, retry, FAILURE);
-  }
+  const key = erasureOwnerKey(rows, target, newContactObjects(env));
+  const asked = await askOwner<Extract<EraseResult, { kind: "done" | "not_found" }>>(
+    env,
+    key,
+    budget,
+    FAILURE,
+    (stub, owner) => stub.erase({ key: owner, target, requestId, budget, limits }),
+  );
+  const usage = { d1: addUsage(d1, asked.d1), objectCalls: asked.objectCalls, ignored: [] };
+  if (asked.answer.kind === "not_found") return { answer: undefined, ...usage, bookmark: primary.bookmark() };
+  const { erasedContactIds, clusters, bookmark } = asked.answer;
+  return { answer: { erasedContactIds, clusters }, ...usage, bookmark };
 }
 
 /**

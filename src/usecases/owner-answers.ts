@@ -1,5 +1,8 @@
 import { ERRORS } from "../contract/errors";
-import type { NotDone } from "../durable/answers";
+import { addUsage, type D1Usage, noUsage } from "../db/metered";
+import type { NotDone, Spent } from "../durable/answers";
+import { reconcilerStub } from "../durable/placement";
+import type { ClusterReconciler } from "../durable/reconciler";
 import { type Budget, backoff, isTransient, spendRetry } from "../durable/retry";
 import { type HttpError, serviceUnavailable } from "../errors";
 
@@ -50,5 +53,45 @@ export async function nextOwner(
     case "contended":
     case "busy":
       throw tooBusy();
+  }
+}
+
+/** The kinds of NotDone: an object's answers that leave the call unfinished. */
+const NOT_DONE = new Set<string>(["reroute", "contended", "busy", "failed"]);
+
+function isDetour<TDone extends { kind: string }>(answer: TDone | NotDone): answer is NotDone {
+  return NOT_DONE.has(answer.kind);
+}
+
+/**
+ * Calls the ClusterReconciler named `key` with `ask`, following hand-offs and retrying
+ * transient failures out of `budget`, until it gives a final answer (`TDone`, not NotDone).
+ * Returns that answer, and the D1 work and object calls spent on the way. `TDone` must not
+ * reuse a kind of NotDone.
+ * @throws HttpError 503 when storage or coordination still fails within the budget (logged under `failure`).
+ */
+export async function askOwner<TDone extends { kind: string }>(
+  env: Env,
+  key: string,
+  budget: Budget,
+  failure: string,
+  ask: (stub: DurableObjectStub<ClusterReconciler>, key: string) => Promise<Spent & (TDone | NotDone)>,
+): Promise<{ answer: TDone; d1: D1Usage; objectCalls: number }> {
+  let d1 = noUsage();
+  let owner = key;
+  for (let retry = 1; ; retry++) {
+    // Outside the try: a misconfigured location hint fails closed with a 500 (see identify.ts).
+    const stub = reconcilerStub(env, owner);
+    let answer: Spent & (TDone | NotDone);
+    try {
+      answer = await ask(stub, owner);
+    } catch (err) {
+      await retryThrownCall(err, budget, retry, failure);
+      continue;
+    }
+    d1 = addUsage(d1, answer.d1);
+    budget.retriesLeft -= answer.retriesSpent;
+    if (isDetour(answer)) owner = await nextOwner(answer, owner, budget, retry, failure);
+    else return { answer, d1, objectCalls: retry };
   }
 }
