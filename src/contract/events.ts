@@ -108,6 +108,16 @@ const bridgeId = v.pipe(
 );
 const previousPrimaryContactId = v.pipe(ContactId, v.description("The primary of the cluster before the change."));
 
+/** The component name the OpenAPI document gives each kind's schema (its discriminator mapping). */
+export const EVENT_SCHEMA_NAMES = {
+  created: "CreatedEvent",
+  linked: "LinkedEvent",
+  merged: "MergedEvent",
+  split: "SplitEvent",
+  unmerged: "UnmergedEvent",
+  erased: "ErasedEvent",
+} as const satisfies Record<EventKind, string>;
+
 /** Each kind's schema, by the component name the OpenAPI document gives it. */
 export const EventSchemas = {
   CreatedEvent: eventSchema(

@@ -2,8 +2,8 @@ import { toJsonSchemaDefs } from "@valibot/to-json-schema";
 import type { OpenAPIV3_1 } from "openapi-types";
 import { DeliveryStatusSchema, MAX_DELIVERY_EVENTS, WebhookPayloadSchema } from "../contract/delivery";
 import { ERRORS, type ErrorCode, type ErrorDetail, type ErrorSpec, type FieldIssue } from "../contract/errors";
-import { EventSchema, EventSchemas } from "../contract/events";
-import { FEED_PAGE } from "../contract/feed";
+import { EVENT_SCHEMA_NAMES, EventSchema, EventSchemas } from "../contract/events";
+import { FEED_PAGE, FeedPageSchema } from "../contract/feed";
 import {
   BOOKMARK_HEADER,
   type HeaderName,
@@ -35,6 +35,7 @@ const SCHEMAS = {
   DeleteContactResponse: DeleteContactResponseSchema,
   HistoryResponse: HistoryResponseSchema,
   DeliveryStatus: DeliveryStatusSchema,
+  FeedPage: FeedPageSchema,
   ...EventSchemas,
   Event: EventSchema,
   WebhookPayload: WebhookPayloadSchema,
@@ -64,7 +65,13 @@ function componentSchemas(): Record<string, OpenAPIV3_1.SchemaObject> {
   });
   // The converter's JsonSchema and openapi-types' SchemaObject both model JSON Schema;
   // they differ only in how they spell optional keywords.
-  return converted as Record<string, OpenAPIV3_1.SchemaObject>;
+  const schemas = converted as Record<string, OpenAPIV3_1.SchemaObject>;
+  // The converter writes a variant as a bare oneOf: say which `kind` picks which schema.
+  const mapping = Object.fromEntries(
+    Object.entries(EVENT_SCHEMA_NAMES).map(([kind, name]) => [kind, `#/components/schemas/${name}`]),
+  );
+  schemas.Event = { ...schemas.Event, discriminator: { propertyName: "kind", mapping } };
+  return schemas;
 }
 
 /** components.headers, by the name each is sent under, from the contract's descriptions. */
@@ -130,13 +137,29 @@ const RESPONSES = {
   }),
   Unauthorized: errorResponse("Missing or unknown bearer token.", { unauthorized: example("unauthorized") }),
   NotFound: errorResponse("No route has this path.", { notFound: example("not_found") }),
-  Forbidden: errorResponse("A caller's token (`API_TOKENS`) on an admin route.", { forbidden: example("forbidden") }),
+  Forbidden: errorResponse(
+    "A token on a route its scope does not cover: a caller's (`API_TOKENS`) on an admin route or on the feed, " +
+      "a feed token (`FEED_TOKENS`) anywhere but `GET /events`.",
+    {
+      forbidden: example("forbidden"),
+      forbiddenFeed: example("forbidden", ERRORS.forbidden.variants.feed),
+      forbiddenFeedToken: example("forbidden", ERRORS.forbidden.variants.feedOnly),
+    },
+  ),
   ContactNotFound: errorResponse("No stored contact has this id, email or phone.", {
     contactNotFound: example("contact_not_found", ERRORS.contact_not_found.variants.id(42)),
   }),
   BadContactId: errorResponse("The contact id in the path is not a positive integer.", {
     invalidContactId: example("invalid_request", ERRORS.invalid_request.variants.contactId, [
       { path: "id", message: "id must be a positive integer" },
+    ]),
+  }),
+  BadFeedQuery: errorResponse("`after` or `limit` is malformed.", {
+    invalidCursor: example("invalid_cursor", undefined, [
+      { path: "after", message: "after must be a cursor returned by this service" },
+    ]),
+    invalidLimit: example("invalid_limit", undefined, [
+      { path: "limit", message: `limit must be a whole number from ${FEED_PAGE.min} to ${FEED_PAGE.max}` },
     ]),
   }),
   BadHistoryRequest: errorResponse("The contact id is not a positive integer, or `after` or `limit` is malformed.", {
@@ -272,9 +295,10 @@ and answers with the whole cluster.
 
 **Authentication.** Every operation but the public ones (\`/health\`, \`/openapi.json\`, \`/docs\`)
 needs \`Authorization: Bearer <token>\`; in the docs page, use **Authorize**. Callers' tokens
-(\`API_TOKENS\`) reach \`/identify\` and \`/lookup\`; admin tokens (\`ADMIN_TOKENS\`, the \`admin\`
-tag, whose operations require the bearer scheme's \`admin\` role) reach every operation. A caller's token on an admin operation
-answers \`403\` \`forbidden\`.
+(\`API_TOKENS\`) reach \`/identify\` and \`/lookup\`; feed tokens (\`FEED_TOKENS\`, the \`feed\` role)
+reach \`GET /events\` only; admin tokens (\`ADMIN_TOKENS\`, the \`admin\` tag, whose operations require the
+bearer scheme's \`admin\` role) reach every operation. A token on an operation its scope does not
+cover answers \`403\` \`forbidden\`.
 
 **Errors.** Every error is JSON, \`{"error": {"code", "message", "issues"?}}\`: switch on \`code\`.
 Besides the statuses listed per operation, an unknown path answers \`404\` (\`NotFound\`; \`401\`
@@ -307,6 +331,7 @@ export function buildOpenApiDocument(): OpenAPIV3_1.Document {
     tags: [
       { name: "identity", description: "Identity reconciliation: callers' and admin tokens." },
       { name: "admin", description: "Contacts by id, erasure and history: admin tokens only." },
+      { name: "feed", description: "The change feed: feed tokens (`FEED_TOKENS`) and admin tokens." },
       { name: "meta", description: "Health and documentation; public." },
     ],
     paths: {
@@ -433,6 +458,34 @@ export function buildOpenApiDocument(): OpenAPIV3_1.Document {
             },
             "400": responseRef("BadHistoryRequest"),
             "404": responseRef("ContactNotFound"),
+            "503": responseRef("ServiceUnavailable"),
+            ...ADMIN_ERRORS,
+          },
+        },
+      },
+      "/events": {
+        get: {
+          operationId: "getEvents",
+          tags: ["feed"],
+          // A feed token, or an admin token: either role of the bearer scheme.
+          security: [{ bearerAuth: ["feed"] }, { bearerAuth: ["admin"] }],
+          summary: "The change feed: every change, in commit order, after a cursor",
+          description:
+            "The events committed after `after` (from the first event when it is absent), oldest first, at " +
+            `most \`limit\`. Always ask with the page's \`next\`: it is the last event's \`id\`, or \`after\` ` +
+            "itself when the page is empty, so a consumer never misses and never repeats an event, even while " +
+            "writes commit between its pages. A read replica that lags can only end a page early, never skip an " +
+            `event; send the \`${BOOKMARK_HEADER}\` of the previous page to never read an older one. Applying ` +
+            "each event as its kind says keeps a map of contact id to primary id equal to `GET /contacts/{id}` " +
+            "for every live contact. Ids only, never an email or a phone.",
+          parameters: [...PAGE_PARAMETERS, BOOKMARK_PARAMETER],
+          responses: {
+            "200": {
+              description: "One page of events, and the cursor to ask with next.",
+              headers: headerRefs(BOOKMARK_HEADER),
+              content: { "application/json": { schema: schemaRef("FeedPage") } },
+            },
+            "400": responseRef("BadFeedQuery"),
             "503": responseRef("ServiceUnavailable"),
             ...ADMIN_ERRORS,
           },
@@ -574,8 +627,9 @@ export function buildOpenApiDocument(): OpenAPIV3_1.Document {
           type: "http",
           scheme: "bearer",
           description:
-            "A caller's token (`API_TOKENS` secret) or an admin token (`ADMIN_TOKENS`). Operations whose " +
-            "requirement lists the `admin` role answer a caller's token with 403.",
+            "A caller's token (`API_TOKENS` secret), a feed token (`FEED_TOKENS`: `GET /events` only, the `feed` " +
+            "role) or an admin token (`ADMIN_TOKENS`: every operation, the `admin` role). A token on an operation " +
+            "whose requirement lists neither its role answers 403.",
         },
       },
     },

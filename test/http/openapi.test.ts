@@ -6,6 +6,7 @@ import { database } from "../../src/db/client";
 import { deliverStep, NO_DELIVERY } from "../../src/durable/delivery";
 import { parseWebhookConfig } from "../../src/webhooks/config";
 import { call, callAsAdmin, callWith, d1Sessions, postIdentify, unique } from "../helpers";
+import { FEED_TOKEN } from "../tokens";
 
 // The contract test: what the Worker really answers, successes and every error, must
 // validate against the document it serves at /openapi.json.
@@ -28,7 +29,11 @@ type Document = {
   security?: unknown[];
   paths: Record<string, Record<string, Operation>>;
   webhooks: Record<string, Record<string, Operation>>;
-  components: { responses: Record<string, Resolvable<ResponseSpec>>; securitySchemes: Record<string, unknown> };
+  components: {
+    responses: Record<string, Resolvable<ResponseSpec>>;
+    securitySchemes: Record<string, unknown>;
+    schemas: Record<string, unknown>;
+  };
 };
 
 let doc: Document;
@@ -117,6 +122,33 @@ describe("what the Worker answers validates against /openapi.json", () => {
     await expectDocumented("GET", "/health", await call("/health", anonymous));
     await expectDocumented("HEAD", "/health", await call("/health", { ...anonymous, method: "HEAD" }));
     await expectDocumented("GET", "/openapi.json", await call("/openapi.json", anonymous));
+  });
+
+  it("GET /events: 200 with every kind of event, 400 invalid_cursor and invalid_limit, 403 for a caller's token", async () => {
+    const asFeed = { headers: { authorization: `Bearer ${FEED_TOKEN}` } };
+    // A merge (with its bridge), then an erasure that splits it (split, erased) and a deletion.
+    const tag = unique("oafeed");
+    const [a, b] = [`${tag}a@x.io`, `${tag}b@x.io`];
+    await postIdentify({ email: a, phoneNumber: "+4455501" });
+    const other = await (await postIdentify({ email: b, phoneNumber: "+4455502" })).json<{
+      primaryContactId: number;
+    }>();
+    await postIdentify({ email: a, phoneNumber: "+4455502" });
+    await postIdentify({ email: `${tag}c@x.io`, phoneNumber: "+4455502" });
+    expect((await callAsAdmin("/erase", { method: "POST", body: JSON.stringify({ email: a }) })).status).toBe(200);
+    expect((await callAsAdmin(`/contacts/${other.primaryContactId}`, { method: "DELETE" })).status).toBe(200);
+
+    const body = (await expectDocumented("GET", "/events", await call("/events?limit=1000", asFeed))) as {
+      events: { kind: string }[];
+    };
+    expect(new Set(body.events.map((event) => event.kind))).toEqual(
+      new Set(["created", "linked", "merged", "split", "erased"]),
+    );
+    await expectDocumented("GET", "/events", await callAsAdmin("/events?limit=1"));
+    for (const query of ["?after=nope", "?limit=0"]) {
+      await expectDocumented("GET", "/events", await call(`/events${query}`, asFeed));
+    }
+    await expectDocumented("GET", "/events", await call("/events"));
   });
 
   it("200 from GET /events/delivery, and 403 for a caller's token", async () => {
@@ -366,6 +398,7 @@ describe("the document covers", () => {
       "/contacts/{id}/history",
       "/docs",
       "/erase",
+      "/events",
       "/events/delivery",
       "/health",
       "/identify",
@@ -374,6 +407,22 @@ describe("the document covers", () => {
     ]);
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
     expect(doc.security).toEqual([{ bearerAuth: [] }]);
+    // The feed: feed or admin tokens, 403 for a caller's.
+    expect(doc.paths["/events"]?.get?.security).toEqual([{ bearerAuth: ["feed"] }, { bearerAuth: ["admin"] }]);
+    expect(Object.keys(doc.paths["/events"]?.get?.responses ?? {}).sort()).toEqual([
+      "200",
+      "400",
+      "401",
+      "403",
+      "429",
+      "500",
+      "503",
+    ]);
+    // One schema per kind, told apart by `kind`.
+    expect(doc.components.schemas.Event).toMatchObject({
+      oneOf: expect.any(Array),
+      discriminator: { propertyName: "kind", mapping: { merged: "#/components/schemas/MergedEvent" } },
+    });
     const identify = doc.paths["/identify"]?.post;
     expect(Object.keys(identify?.responses ?? {}).sort()).toEqual([
       "200",
