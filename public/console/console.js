@@ -117,6 +117,12 @@ function renderGraph(graph) {
   ui.links.replaceChildren(
     ...links.map((link) => {
       const item = el("li", linkText(link));
+      if (link.via === "bridge") {
+        const button = el("button", `Unmerge bridge #${link.bridgeId}…`);
+        button.type = "button";
+        button.addEventListener("click", () => run(() => unmerge(graph, link)));
+        item.append(" ", button);
+      }
       return item;
     }),
   );
@@ -242,6 +248,28 @@ async function showOutcome(clusters, keep) {
     cy = undefined;
     ui.cluster.hidden = true;
   }
+}
+
+/**
+ * Removes bridge `link` after a confirmation, then shows the clusters left; a bridge whose
+ * contacts stay linked otherwise is refused (409) and the chain that links them is drawn.
+ * @param {ContactGraph} graph
+ * @param {Extract<GraphLink, {via: "bridge"}>} link
+ */
+async function unmerge(graph, link) {
+  const made = link.requestId ? `made by request ${link.requestId} at ${link.at}` : `a legacy bridge from ${link.at}`;
+  const ok = await confirmAction(
+    `Unmerge bridge #${link.bridgeId} (${made}) between contact #${link.from} and contact #${link.to}. ` +
+      "If nothing else links them, the cluster splits in two, and a separation keeps them from being " +
+      "merged again; no contact or value is deleted.",
+    `Unmerge bridge #${link.bridgeId}`,
+  );
+  if (!ok) return;
+  const result = /** @type {{clusters: Cluster[]}} */ (
+    await api("POST", `/contacts/${graph.primaryContactId}/unmerge`, { bridgeId: link.bridgeId })
+  );
+  say(`Unmerged bridge #${link.bridgeId}: ${result.clusters.length} clusters now.`);
+  await showOutcome(result.clusters, graph.primaryContactId);
 }
 
 /**

@@ -334,4 +334,64 @@ describe("/console in a browser", () => {
     expect(problems).toEqual([]);
     await page.close();
   });
+  it("unmerges a bridge after a confirmation, and the drawing splits in two", async () => {
+    const { a, c, ids } = await threeContacts("0106");
+    const { page, origin } = await openConsole();
+    await useToken(page, ADMIN);
+    await search(page, "Email", c.email);
+    await expect.poll(() => drawn(page)).toEqual({ nodes: 3, edges: 2, chain: "" });
+
+    const unmerge = page.getByRole("button", { name: /^Unmerge bridge #\d+…$/ });
+    const label = (await unmerge.textContent()) ?? "";
+    const bridgeId = Number(/#(\d+)/.exec(label)?.[1]);
+    await unmerge.click();
+    expect(await page.locator("#confirm-text").textContent()).toContain(
+      `Unmerge bridge #${bridgeId} (made by request `,
+    );
+    expect(await page.locator("#confirm-text").textContent()).toContain(
+      `between contact #${ids.a} and contact #${ids.c}. If nothing else links them, the cluster splits in two`,
+    );
+    await page
+      .getByRole("dialog")
+      .getByRole("button", { name: `Unmerge bridge #${bridgeId}` })
+      .click();
+
+    await expect
+      .poll(() => page.locator("#status").textContent())
+      .toBe(`Unmerged bridge #${bridgeId}: 2 clusters now.`);
+    await expect.poll(() => drawn(page)).toEqual({ nodes: 2, edges: 1, chain: "" });
+    expect(await table(page)).toEqual([
+      `#${ids.a} primary ${a.email} ${a.phone}`,
+      `#${ids.b} secondary b.0106@example.com ${a.phone}`,
+    ]);
+    await page.getByRole("button", { name: `Open cluster of #${ids.c}` }).click();
+    await expect.poll(() => drawn(page)).toEqual({ nodes: 1, edges: 0, chain: "" });
+
+    // The unmerge recorded a separation between the bridge's two contacts.
+    const separations = await fetch(`${origin}/contacts/${ids.a}/separations`, {
+      headers: { authorization: `Bearer ${ADMIN}` },
+    }).then((r) => r.json() as Promise<{ contactIds: number[] }[]>);
+    expect(separations.map((separation) => separation.contactIds.toSorted((x, y) => x - y))).toEqual([
+      [ids.a, ids.c].toSorted((x, y) => x - y),
+    ]);
+    await page.close();
+  });
+
+  it("refuses to unmerge a bridge its contacts do not need, and draws the chain that still links them", async () => {
+    const { page } = await openConsole();
+    await useToken(page, ADMIN);
+    await search(page, "Email", LEGACY.x);
+    await expect.poll(() => drawn(page)).toEqual({ nodes: 2, edges: 2, chain: "" });
+    await page.getByRole("button", { name: "Unmerge bridge #1…" }).click();
+    expect(await page.locator("#confirm-text").textContent()).toContain("Unmerge bridge #1 (a legacy bridge from ");
+    await page.getByRole("dialog").getByRole("button", { name: "Unmerge bridge #1" }).click();
+
+    await expect.poll(async () => (await drawn(page)).chain).toBe("phoneNumber-2-3");
+    expect(await page.locator("#error").textContent()).toMatch(
+      /^Refused \(409\): .+ The chain is drawn on the graph\.$/,
+    );
+    expect(await page.locator("#chain li").allTextContents()).toEqual([`#2 → #3 by phone ${LEGACY.phone}`]);
+    expect(await drawn(page)).toEqual({ nodes: 2, edges: 2, chain: "phoneNumber-2-3" });
+    await page.close();
+  });
 });
