@@ -332,13 +332,20 @@ ui.eraseForm.addEventListener("submit", (event) => {
   const choice = ui.eraseValue.selectedOptions[0];
   if (!cluster || !choice) return;
   run(async () => {
+    const body = /** @type {{email: string} | {phoneNumber: string}} */ (JSON.parse(choice.value));
+    const field = "email" in body ? "email" : "phoneNumber";
+    const other = field === "email" ? "phoneNumber" : "email";
+    const value = "email" in body ? body.email : body.phoneNumber;
+    const holders = cluster.contacts.filter((contact) => contact[field] === value);
+    // A holder without the other field is left with nothing, and erasure deletes it.
+    const emptied = holders.filter((contact) => contact[other] === null);
     const ok = await confirmAction(
-      `Erase the ${choice.textContent} from every contact holding it, for good. A contact left with ` +
-        "neither an email nor a phone is deleted, and the cluster splits where that value was its only link.",
+      `Erase the ${choice.textContent} from every contact holding it (${idList(holders.map((c) => c.id))}), ` +
+        `for good. ${emptied.length > 0 ? `Left with nothing, ${idList(emptied.map((c) => c.id))} will be deleted. ` : ""}` +
+        "The cluster splits where that value was its only link.",
       "Erase",
     );
     if (!ok) return;
-    const body = JSON.parse(choice.value);
     const result = /** @type {{erasedContactIds: number[], clusters: Cluster[]}} */ (await api("POST", "/erase", body));
     say(
       `Erased the ${choice.textContent}. Deleted contacts: ${idList(result.erasedContactIds) || "none"}. ` +

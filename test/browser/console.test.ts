@@ -232,7 +232,7 @@ describe("/console in a browser", () => {
     await page.getByRole("button", { name: "Erase…" }).click();
     const dialog = page.getByRole("dialog");
     expect(await dialog.locator("#confirm-text").textContent()).toContain(
-      `Erase the phone ${c.phone} from every contact`,
+      `Erase the phone ${c.phone} from every contact holding it (#${ids.c}), for good. The cluster splits`,
     );
     await dialog.getByRole("button", { name: "Erase" }).click();
 
@@ -255,6 +255,18 @@ describe("/console in a browser", () => {
     await expect
       .poll(() => page.locator("#cluster-title").textContent())
       .toBe(`Cluster of primary #${ids.c} (1 contacts)`);
+
+    // C now holds only its email: erasing it deletes C, and nothing is left to show.
+    await page.getByLabel("Erase value").selectOption({ label: `email ${c.email}` });
+    await page.getByRole("button", { name: "Erase…" }).click();
+    expect(await page.locator("#confirm-text").textContent()).toContain(
+      `(#${ids.c}), for good. Left with nothing, #${ids.c} will be deleted.`,
+    );
+    await page.getByRole("dialog").getByRole("button", { name: "Erase" }).click();
+    await expect
+      .poll(() => page.locator("#status").textContent())
+      .toBe(`Erased the email ${c.email}. Deleted contacts: #${ids.c}. Clusters left: 0.`);
+    expect(await page.locator("#cluster").isHidden()).toBe(true);
     await page.close();
   });
 
