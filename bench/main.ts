@@ -41,6 +41,7 @@ import {
 } from "./report";
 import { type Cell, runAlternating, runScale, runStandard } from "./runs";
 import { DEFAULT_STATE_DIR, type Runtime, startRuntime, stopRuntimesOnSignals } from "./runtime";
+import { webhooksMain } from "./webhooks";
 import { WORKLOADS, type WorkloadName } from "./workloads";
 
 const USAGE = `usage: npm run bench -- [options]
@@ -58,6 +59,7 @@ const USAGE = `usage: npm run bench -- [options]
   --import-sizes <list> records per import (default 100000,1000000)
   --import-sample <n>   records sent through /identify per size at most; fewer than the size: extrapolated (default 20000)
   --delays <list>       its round trips, e.g. worker-primary.far=150,object-d1=2 (see bench/latency.ts)
+  --webhooks            webhook delivery instead: mixed c=16 with and without a local receiver, alternating --rounds times
   --state-dir <dir>     local D1 and Durable Object state, wiped at start (default ${DEFAULT_STATE_DIR})
   --wait-quiet <s>      wait up to this long for other processes to leave the CPU idle (default 60, 0: don't)
   --out <file>          JSON output, and Markdown beside it (default bench/results/latest.json, or scale.json)
@@ -118,6 +120,7 @@ async function main(): Promise<void> {
       import: { type: "boolean", default: false },
       "import-sizes": { type: "string", default: "100000,1000000" },
       "import-sample": { type: "string", default: "20000" },
+      webhooks: { type: "boolean", default: false },
       delays: { type: "string" },
       "state-dir": { type: "string", default: DEFAULT_STATE_DIR },
       "wait-quiet": { type: "string", default: "60" },
@@ -176,6 +179,17 @@ async function main(): Promise<void> {
       dir: path.join(path.dirname(stateDir), "import"),
       out: values.out ?? "bench/results/import.json",
       header: `Run of ${new Date().toISOString()}: ${describe(machine)}.`,
+    });
+    return;
+  }
+  if (values.webhooks) {
+    await webhooksMain({
+      timing,
+      rounds: numbers(values.rounds, "rounds")[0] ?? 3,
+      stateDir,
+      keepState: values["keep-state"],
+      out: values.out ?? "bench/results/webhooks.json",
+      header: `Run of ${new Date().toISOString()}: ${describe(machine)}; \`mixed\` c=16, ${timing.durationMs / 1000} s per cell after ${timing.warmupMs / 1000} s warm-up, with and without push alternating, ${values.rounds} rounds each.`,
     });
     return;
   }

@@ -17,6 +17,13 @@ import {
 const STATE_KEY = "delivery";
 /** The alarm that runs whatever happens, so that no event waits on a poke being received. */
 const SAFETY_NET_MS = 60_000;
+/**
+ * Runs start at most this often: the events of the commits in between travel in one batch,
+ * so under load the dispatcher makes a few deliveries a second, not one per commit.
+ */
+const LINGER_MS = 250;
+/** Writers poke at most this often each (src/durable/poke.ts): as often as runs may start. */
+export const POKE_INTERVAL_MS = LINGER_MS;
 /** Batches per alarm run; a backlog goes on in the next run, so one run never grows long. */
 const MAX_STEPS_PER_RUN = 50;
 /** After a storage failure of its own (D1, the object's storage), the dispatcher tries again after this. */
@@ -83,6 +90,8 @@ function log(fields: Record<string, unknown>): void {
  */
 export class WebhookDispatcher extends DurableObject<Env> {
   private state: DeliveryState = NO_DELIVERY;
+  /** When the latest run started (epoch ms; 0 before the first in this instance). */
+  private lastRunAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -92,12 +101,16 @@ export class WebhookDispatcher extends DurableObject<Env> {
   }
 
   /**
-   * New events may have committed: run soon. A retry's backoff still stands, and an alarm
-   * already due sooner is kept. Cheap (no I/O but the alarm's), as every commit calls it.
+   * New events may have committed: run soon, but no sooner than LINGER_MS after the last
+   * run started. A retry's backoff still stands, and an alarm already due sooner is kept.
+   * Answers when the next run is due: writers need not poke before it (src/durable/poke.ts).
+   * Cheap (no I/O but the alarm's), as group commits call it.
    */
-  async poke(): Promise<void> {
-    if (pushSetting(this.env).kind === "off") return;
-    await this.wakeBy(Math.max(Date.now(), this.state.pending?.nextAttemptAt ?? 0));
+  async poke(): Promise<number> {
+    if (pushSetting(this.env).kind === "off") return 0;
+    const due = Math.max(Date.now(), this.lastRunAt + LINGER_MS, this.state.pending?.nextAttemptAt ?? 0);
+    await this.wakeBy(due);
+    return (await this.ctx.storage.getAlarm()) ?? due;
   }
 
   /** The delivery's state for `GET /events/delivery`; also re-arms the alarm if it was lost. */
@@ -137,6 +150,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
       await this.wakeBy(Date.now() + SAFETY_NET_MS);
       return;
     }
+    this.lastRunAt = Date.now();
     // Armed first: if this process dies mid-run, the next run is already scheduled.
     await this.wakeBy(Date.now() + setting.safetyNetMs);
     try {

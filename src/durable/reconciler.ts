@@ -18,15 +18,18 @@ import {
   type ReconciliationPlan,
 } from "../domain/reconcile";
 import { busy, contended, failed, type ObjectAnswer, type Spent, spend } from "./answers";
-import { pushSetting } from "./dispatcher";
+import { POKE_INTERVAL_MS, pushSetting } from "./dispatcher";
 import { type EraseCall, type EraseResult, runErasure } from "./erasure-job";
 import { coveredBy, fitsGroup, needsPendingId, pendingInsert, withPending } from "./group-plan";
 import { dispatcherStub } from "./placement";
-import { Poker } from "./poke";
+import { Poker, type RunDue } from "./poke";
 import { type Budget, isOverloaded } from "./retry";
 import { newContactObjects, ownerKey } from "./routing";
 import { runUnmerge, type UnmergeCall, type UnmergeResult } from "./unmerge-job";
 import { WriteQueue } from "./write-queue";
+
+/** The dispatcher's next run as its latest poke answered, for every object of this isolate. */
+const dispatcherRunDue: RunDue = { at: 0 };
 
 /** Clusters read back by recent commits that queued calls may plan on. */
 const REMEMBERED_CLUSTERS = 64;
@@ -96,8 +99,11 @@ export class ClusterReconciler extends DurableObject<Env> {
    */
   private readonly primary = new PrimaryD1(this.env.DB);
 
-  /** At most one poke of the WebhookDispatcher in flight, however many groups commit meanwhile. */
-  private readonly dispatcher = new Poker(() => dispatcherStub(this.env).poke());
+  /**
+   * At most one poke of the WebhookDispatcher in flight, and one per POKE_INTERVAL_MS,
+   * however many groups commit meanwhile (the dispatcher runs no more often anyway).
+   */
+  private readonly dispatcher = new Poker(() => dispatcherStub(this.env).poke(), dispatcherRunDue, POKE_INTERVAL_MS);
 
   /**
    * After a group of writes, committed or not: the WebhookDispatcher may have events to

@@ -9,6 +9,7 @@ import { runImportBench } from "../../bench/import";
 import { LATENCY_ENTRY, LATENCY_KINDS, type LatencyCell, parseDelays, runLatency } from "../../bench/latency";
 import { type Cell, runAlternating, runScale, runStandard } from "../../bench/runs";
 import { type Runtime, startRuntime } from "../../bench/runtime";
+import { runWebhookBench, webhookGoals } from "../../bench/webhooks";
 import { EXPECTED_OUTCOME, WORKLOADS } from "../../bench/workloads";
 
 // Keeps `npm run bench` from rotting: every workload runs for a second through the same
@@ -110,6 +111,23 @@ describe("npm run bench", () => {
     // The single-region server: the caller's trip to the region, then local D1 only.
     expect(p50("repeat", "far", "single-region")).toBeGreaterThanOrEqual(220 + 30);
     expect(p50("new", "far", "single-region")).toBeGreaterThanOrEqual(220 + 30 + 30);
+  });
+
+  it("--webhooks runs mixed with and without push, and every event reaches the receiver once", async () => {
+    const result = await runWebhookBench({
+      timing: { warmupMs: 200, durationMs: 1_000 },
+      rounds: 1,
+      stateDir: path.join(scratch, "webhooks-state"),
+      buildDir: path.join(scratch, "webhooks-build"),
+      keepState: false,
+      quiet: true,
+    });
+    for (const cell of [...result.off.cells, ...result.on.cells]) expect(cell.load.errorsByStatus).toEqual({});
+    expect(result.events).toBeGreaterThan(0);
+    expect(result.duplicates).toBe(0);
+    expect(result.largestBatch).toBeLessThanOrEqual(100);
+    expect(result.commitToReceiptMs.p50).toBeGreaterThanOrEqual(0);
+    expect(webhookGoals(result).map((goal) => goal.goal)).toHaveLength(3);
   });
 
   it("--scale grows the table, measures at each size, and finds no full scan in the service's query plans", async () => {
