@@ -10,7 +10,7 @@ import { deleteContact, getContact } from "./routes/contact";
 import { getDelivery } from "./routes/delivery";
 import { erase } from "./routes/erase";
 import { getEvents } from "./routes/events";
-import { getExplain, getGraph, getSeparations } from "./routes/graph";
+import { deleteSeparation, getExplain, getGraph, getSeparations } from "./routes/graph";
 import { health } from "./routes/health";
 import { getHistory } from "./routes/history";
 import { identify } from "./routes/identify";
@@ -58,6 +58,7 @@ const ROUTES = [
   "/contacts/:id/explain",
   "/contacts/:id/separations",
   "/contacts/:id/unmerge",
+  "/separations/:id",
   "/health",
   "/openapi.json",
 ];
@@ -102,6 +103,8 @@ router
   .all("/contacts/:id/separations", onlyAllow("GET"))
   .post("/contacts/:id/unmerge", adminOnly(unmerge))
   .all("/contacts/:id/unmerge", onlyAllow("POST"))
+  .delete("/separations/:id", adminOnly(deleteSeparation))
+  .all("/separations/:id", onlyAllow("DELETE"))
   .get("/health", health)
   .head("/health", health)
   .all("/health", onlyAllow("GET, HEAD"))

@@ -44,7 +44,8 @@ export const RESPONSE_HEADERS = {
       "Fields of the request that the answer does not honour, comma-separated `field=reason`: `blocked` (a " +
       "placeholder such as `0000000000` or `noreply@…`, never stored or matched), `cluster_limit` (storing it, " +
       "or the merge it asked for, would take the cluster over `MAX_EMAILS_PER_CLUSTER` or " +
-      "`MAX_PHONES_PER_CLUSTER`), or `other_cluster` (a lookup whose email and phone lie in different " +
+      "`MAX_PHONES_PER_CLUSTER`), `separated` (the merge it asked for would join two contacts an unmerge " +
+      "separated), or `other_cluster` (a lookup whose email and phone lie in different " +
       "clusters). Absent when every field was honoured.",
     optional: true,
     example: "phoneNumber=blocked",

@@ -85,3 +85,47 @@ export function limitsKey(limits: ClusterLimits): string {
 export function valuesOf(who: Identifiers): { email: string | null; phone: string | null } {
   return { email: who.email ?? null, phone: who.phoneNumber ?? null };
 }
+
+/**
+ * The CTE `sides`: the id and cluster root of every contact of the touched clusters' windows
+ * (hitsSql's roots and their secondaries, as windowSql cuts them), with `extra` columns.
+ */
+export function sidesSql(limits: ClusterLimits, extra = ""): SQL {
+  const columns = sql.raw(`id, coalesce(linkedId, id) AS root${extra}`);
+  return sql`sides AS (
+        SELECT ${columns} FROM contacts WHERE deletedAt IS NULL AND id IN (SELECT root FROM hit)
+        UNION ALL
+        ${windowSql(columns, limits)})`;
+}
+
+/** At most this many separations between two touched clusters are read: one is enough to refuse their merge. */
+const SEPARATIONS_READ = 16;
+
+/**
+ * The standing separations between two contacts of `sides` in different clusters (those a
+ * merge of the touched clusters would break), one indexed probe per contact, and only when
+ * the request touches two clusters.
+ */
+export function straddlingSql(columns: SQL): SQL {
+  return sql`SELECT ${columns} FROM sides a
+               JOIN contact_separations s ON s.lowContactId = a.id
+               JOIN sides b ON b.id = s.highContactId
+              WHERE (SELECT high <> low FROM roots) AND a.root <> b.root`;
+}
+
+/**
+ * The touched clusters (touchedClusters), each row with `separations`: the JSON array of the
+ * separated pairs `[low, high]` between them (straddlingSql, at most SEPARATIONS_READ), the
+ * same on every row. One statement: the uncorrelated subquery runs once.
+ */
+export function touchedClustersAndSeparations(limits: ClusterLimits): SQL {
+  const pairs = sql`(SELECT json_group_array(json_array(lowContactId, highContactId)) FROM (
+                       ${straddlingSql(sql.raw("s.lowContactId, s.highContactId"))} LIMIT ${integer(SEPARATIONS_READ)}))`;
+  return sql`WITH ${hitsSql()}, ${sidesSql(limits)}
+    SELECT ${ROW_COLUMNS}, ${pairs} AS separations FROM (
+      SELECT ${ROW_COLUMNS} FROM contacts
+       WHERE deletedAt IS NULL AND (id IN (SELECT root FROM hit) OR id IN (SELECT id FROM hit))
+      UNION
+      ${windowSql(ROW_COLUMNS, limits)})
+    ORDER BY createdAt, id`;
+}

@@ -41,7 +41,7 @@ function commitStatements(
 ): { statements: D1PreparedStatement[]; answer: number } {
   const primaryId = plan.primaryId;
   const values = { ...valuesOf(who), primaryId, requestId };
-  const statements = [planGuard(db, who, stamp, primaryId, plan.growth, limits)];
+  const statements = [planGuard(db, who, stamp, primaryId, plan.growth, limits, plan.absorb.length > 0)];
   if (primaryId !== null && plan.promote) {
     const promote = prebuilt("promote", () =>
       db

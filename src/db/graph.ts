@@ -123,13 +123,22 @@ export async function readClusterSeparations(
         .limit(rowsCap(limits)),
     ]);
     if (self.length === 0) return null;
-    return rows.map((row) => ({
-      id: row.id,
-      contactIds: [row.lowContactId, row.highContactId],
-      at: row.createdAt,
-      requestId: row.requestId,
-    }));
+    return rows.map(asSeparation);
   } catch (err) {
     throw withoutParameters(err);
   }
+}
+
+/** Deletes the separation `id`, in one statement; returns it as it stood, or null when there was none. */
+export async function deleteSeparation(db: Database, id: number): Promise<Separation | null> {
+  try {
+    const [row] = await db.delete(contactSeparations).where(sql`${contactSeparations.id} = ${id}`).returning();
+    return row ? asSeparation(row) : null;
+  } catch (err) {
+    throw withoutParameters(err);
+  }
+}
+
+function asSeparation(row: typeof contactSeparations.$inferSelect): Separation {
+  return { id: row.id, contactIds: [row.lowContactId, row.highContactId], at: row.createdAt, requestId: row.requestId };
 }

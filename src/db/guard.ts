@@ -3,7 +3,7 @@ import type { ContactRow, Identifiers } from "../domain/contact";
 import { type ClusterLimits, maxContacts } from "../domain/limits";
 import { firstHolder, type ReconciliationPlan, rootOf } from "../domain/reconcile";
 import type { Database } from "./client";
-import { hitsSql, limitsKey, valuesOf, windowSql } from "./cluster-sql";
+import { hitsSql, limitsKey, sidesSql, straddlingSql, valuesOf } from "./cluster-sql";
 import { bound, prebuilt } from "./statement-cache";
 
 /** Raised when the guard of a write batch finds that what the plan relied on has changed. */
@@ -63,7 +63,7 @@ function roomSql(grows: boolean, limits: ClusterLimits): SQL {
   return sql`(SELECT count(*) + ${sql.placeholder("growthContacts")} <= ${maxContacts(limits)}
                  AND count(DISTINCT email) + ${sql.placeholder("growthEmails")} <= ${limits.emails}
                  AND count(DISTINCT phoneNumber) + ${sql.placeholder("growthPhones")} <= ${limits.phones}
-                FROM win)`;
+                FROM sides)`;
 }
 
 /**
@@ -97,18 +97,18 @@ export function planGuard(
   primaryId: number | null,
   growth: ReconciliationPlan["growth"],
   limits: ClusterLimits,
+  merges: boolean,
 ): D1PreparedStatement {
   const room = growth === null ? "any" : "room";
-  const guard = prebuilt(`guard:${room}:${limitsKey(limits)}`, () => {
-    // Out of room, the stamp computed in SQL gets a suffix planStamp never has: the guard fails.
+  const guard = prebuilt(`guard:${room}:${merges ? "merge" : "one"}:${limitsKey(limits)}`, () => {
+    // Out of room, or a merge across a standing separation (written by an unmerge since the
+    // read, even in this batch), and the stamp computed in SQL gets a suffix planStamp never
+    // has: the guard fails.
+    const separated = merges ? sql`EXISTS (${straddlingSql(sql.raw("1"))})` : sql`0`;
     const actual = sql`(
-      WITH ${hitsSql()},
-      win AS (
-        SELECT email, phoneNumber FROM contacts WHERE deletedAt IS NULL AND id IN (SELECT root FROM hit)
-        UNION ALL
-        ${windowSql(sql.raw("email, phoneNumber"), limits)}
-      )
-      SELECT (${planStampSql()}) || CASE WHEN ${roomSql(growth !== null, limits)} THEN '' ELSE '|full' END)`;
+      WITH ${hitsSql()}, ${sidesSql(limits, ", email, phoneNumber")}
+      SELECT (${planStampSql()}) || CASE WHEN ${roomSql(growth !== null, limits)} THEN '' ELSE '|full' END
+             || CASE WHEN ${separated} THEN '|separated' ELSE '' END)`;
     return guardStatement(db, actual, sql.placeholder("stamp")).toSQL();
   });
   const { contacts, emails, phones } = growth ?? { contacts: 0, emails: 0, phones: 0 };

@@ -2,8 +2,9 @@
  * Lists every violation of the invariants of docs/contract.md over the live rows of
  * `contacts` and the bridges, one row per problem (none when the data is sound): one
  * primary per cluster, its oldest, no chains, no orphans, no value in two clusters, no
- * bridge across clusters, and every cluster one connected component (so that after any
- * erasure each component has its own primary). Used by the
+ * bridge across clusters, every cluster one connected component (so that after any
+ * erasure each component has its own primary), and no cluster holding both contacts of a
+ * separation. Used by the
  * tests after every concurrent scenario and by `npm run db:check` against D1.
  * A full scan on purpose: it is an audit, not a request path.
  */
@@ -37,6 +38,15 @@ SELECT 'bridge_across_clusters', b.emailContactId,
   JOIN live e ON e.id = b.emailContactId
   JOIN live p ON p.id = b.phoneContactId
  WHERE coalesce(e.linkedId, e.id) <> coalesce(p.linkedId, p.id)
+UNION ALL
+-- Invariant 6: no cluster holds both contacts of a standing separation.
+SELECT 'separated_contacts_in_one_cluster', l.id,
+       'separation ' || s.id || ' keeps contacts ' || l.id || ' and ' || h.id || ' apart, both in cluster '
+         || coalesce(l.linkedId, l.id)
+  FROM contact_separations s
+  JOIN live l ON l.id = s.lowContactId
+  JOIN live h ON h.id = s.highContactId
+ WHERE coalesce(l.linkedId, l.id) = coalesce(h.linkedId, h.id)
 UNION ALL
 -- Clusters holding soft-deleted rows are left out: what linked them may be in those rows.
 SELECT 'cluster_not_connected', c.id,

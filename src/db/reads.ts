@@ -1,11 +1,23 @@
 import { and, eq, sql } from "drizzle-orm";
+import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import type { EventRow } from "../contract/events";
 import type { ContactRow, Identifiers } from "../domain/contact";
 import type { ClusterLimits } from "../domain/limits";
+import type { SeparatedPair, Touched } from "../domain/reconcile";
 import { type Database, live, withoutParameters } from "./client";
-import { limitsKey, ROW_COLUMNS, selectRows, touchedClusters, valuesOf, windowSql } from "./cluster-sql";
+import {
+  limitsKey,
+  ROW_COLUMNS,
+  selectRows,
+  touchedClusters,
+  touchedClustersAndSeparations,
+  valuesOf,
+  windowSql,
+} from "./cluster-sql";
 import { contacts } from "./schema";
 import { bound, prebuilt } from "./statement-cache";
+
+const dialect = new SQLiteAsyncDialect();
 
 /**
  * Reads the clusters a request touches, oldest first: one D1 round trip whose cost
@@ -20,6 +32,23 @@ export async function readTouchedClusters(
     const read = prebuilt(`read:${limitsKey(limits)}`, () => touchedClusters(db, limits).toSQL());
     const { results } = await bound(db, read, valuesOf(who)).all<ContactRow>();
     return results;
+  } catch (err) {
+    throw withoutParameters(err);
+  }
+}
+
+/**
+ * Reads what a write plans on (readTouchedClusters), and the standing separations between
+ * the touched clusters when there are two of them: still one statement, one round trip.
+ */
+export async function readTouched(db: Database, who: Identifiers, limits: ClusterLimits): Promise<Touched> {
+  try {
+    const read = prebuilt(`read+separations:${limitsKey(limits)}`, () =>
+      dialect.sqlToQuery(touchedClustersAndSeparations(limits)),
+    );
+    const { results } = await bound(db, read, valuesOf(who)).all<ContactRow & { separations: string | null }>();
+    const separations = JSON.parse(results[0]?.separations ?? "[]") as SeparatedPair[];
+    return { rows: results.map(({ separations: _, ...row }) => row), separations };
   } catch (err) {
     throw withoutParameters(err);
   }

@@ -9,7 +9,7 @@ export type IdentifierField = keyof Identifiers;
  * Why a field of a request was left out, as the `Identity-Ignored` header says: blocked,
  * over a cluster limit, or (a lookup) in another cluster than the email.
  */
-export type IgnoredReason = "blocked" | "cluster_limit" | "other_cluster";
+export type IgnoredReason = "blocked" | "cluster_limit" | "other_cluster" | "separated";
 /** One field left out of a request; `rule` names the blocking rule (never the value). */
 export type Ignored = { field: IdentifierField; reason: IgnoredReason; rule?: string };
 

@@ -49,6 +49,22 @@ export type ReconciliationPlan = {
   growth: Growth | null;
 };
 
+/** Two contacts a standing separation keeps apart (contract invariant 6), `[low, high]`. */
+export type SeparatedPair = [number, number];
+
+/** What a write plans on: the touched clusters' rows, and the separations between them. */
+export type Touched = { rows: ContactRow[]; separations: SeparatedPair[] };
+
+/** True when some pair of `separations` has one contact in the cluster `a` and the other in `b`. */
+function separates(rows: readonly ContactRow[], separations: readonly SeparatedPair[], a: number, b: number): boolean {
+  if (separations.length === 0) return false;
+  const roots = new Map(rows.map((row) => [row.id, rootOf(row)]));
+  return separations.some(([low, high]) => {
+    const [x, y] = [roots.get(low), roots.get(high)];
+    return (x === a && y === b) || (x === b && y === a);
+  });
+}
+
 /** Distinct identifiers and contacts a plan adds to its cluster (a merge adds none: both are counted). */
 export type Growth = { emails: number; phones: number; contacts: number };
 
@@ -113,13 +129,15 @@ export function isReadOnly(plan: ReconciliationPlan): boolean {
  * The oldest of those rows becomes (or stays) the primary; the other cluster is folded
  * under it; the request is stored only if it brings an email or phone the clusters do not
  * have yet. The cluster limits hold throughout: a merge that would exceed them does not
- * happen (the email's cluster is answered, the phone ignored), a new identifier that would
+ * happen (the email's cluster is answered, the phone ignored), nor one that `separations`
+ * (pairs of contacts kept apart, as read with the rows) forbids, a new identifier that would
  * exceed them is ignored, and a cluster already over them is never written to.
  */
 export function planReconciliation(
   rows: readonly ContactRow[],
   request: Identifiers,
   limits: ClusterLimits,
+  separations: readonly SeparatedPair[] = [],
 ): ReconciliationPlan {
   const email = request.email ?? null;
   const phoneNumber = request.phoneNumber ?? null;
@@ -152,6 +170,11 @@ export function planReconciliation(
     };
   }
 
+  const [first, second] = roots;
+  if (first !== undefined && second !== undefined && separates(rows, separations, first, second)) {
+    // Answered as a merge over the limits is: the email's cluster, nothing stored.
+    return readOnly(emailHolder ? rootOf(emailHolder) : null, [{ field: "phoneNumber", reason: "separated" }]);
+  }
   const clusters = roots.map((root) => summarise(clusterOf(rows, root)));
   const frozen = clusters.some((cluster) => overLimits(cluster, limits));
   const mine = rows.filter((row) => roots.includes(rootOf(row)));

@@ -3,7 +3,7 @@ import { type Database, database } from "../db/client";
 import { commitCost, commitPlans, type PlannedCommit } from "../db/commit";
 import { ClusterChangedError, planStamp } from "../db/guard";
 import { meteredD1, noUsage } from "../db/metered";
-import { readTouchedClusters } from "../db/reads";
+import { readTouched } from "../db/reads";
 import { PrimaryD1 } from "../db/sessions";
 import type { Ignored } from "../domain/blocking";
 import type { ContactRow, Identifiers, IdentifyResponse } from "../domain/contact";
@@ -16,6 +16,8 @@ import {
   type Outcome,
   planReconciliation,
   type ReconciliationPlan,
+  type SeparatedPair,
+  type Touched,
 } from "../domain/reconcile";
 import { busy, contended, failed, type ObjectAnswer, type Spent, spend } from "./answers";
 import { POKE_INTERVAL_MS, pushSetting } from "./dispatcher";
@@ -41,6 +43,8 @@ export type ReconcileCall = {
   who: Identifiers;
   /** The touched clusters as the caller read them. */
   rows: ContactRow[];
+  /** The separations between them the caller read with them (see readTouched); none if omitted. */
+  separations?: SeparatedPair[];
   /** The request log's id, recorded with the events the commit writes. */
   requestId: string;
   /** What is left of the request's retry budget (see retry.ts). */
@@ -185,16 +189,21 @@ export class ClusterReconciler extends DurableObject<Env> {
     this.recent = [...this.recent, ...clusters.map((cluster) => ({ commit, cluster }))].slice(-REMEMBERED_CLUSTERS);
   }
 
-  /** The freshest rows to plan `call` on: the caller's, or a recent commit's, or a fresh read. */
-  private async currentRows(call: Queued): Promise<ContactRow[]> {
-    if (this.commits === call.commitsAtArrival) return call.rows;
+  /**
+   * The freshest rows to plan `call` on: the caller's, or a recent commit's, or a fresh read;
+   * with the separations read with them (the caller's, unless read afresh). A separation
+   * written since a read is caught by the guard of the write.
+   */
+  private async currentRows(call: Queued): Promise<Touched> {
+    const caller = { rows: call.rows, separations: call.separations ?? [] };
+    if (this.commits === call.commitsAtArrival) return caller;
     // Only clusters committed after the call arrived, so after the caller's read: an older
     // one may hold values or contacts that an erasure (through another object) has since
     // removed, and it would answer with them.
     const since = this.recent.filter((entry) => entry.commit > call.commitsAtArrival).map((entry) => entry.cluster);
-    return (
-      coveredBy(since, call.rows, call.who) ?? (await readTouchedClusters(this.jobDb(call), call.who, call.limits))
-    );
+    const covered = coveredBy(since, call.rows, call.who);
+    if (covered) return { rows: covered, separations: caller.separations };
+    return readTouched(this.jobDb(call), call.who, call.limits);
   }
 
   /**
@@ -209,7 +218,7 @@ export class ClusterReconciler extends DurableObject<Env> {
     const pending = new Map<number, ContactRow>();
     const size = { statements: 0, bytes: 0 };
     for (const call of calls) {
-      let view: ContactRow[];
+      let view: Touched;
       try {
         view = await this.currentRows(call);
       } catch (err) {
@@ -217,8 +226,8 @@ export class ClusterReconciler extends DurableObject<Env> {
         answers.push(failed(call, err));
         continue;
       }
-      const next = withPending(view, pending, call.who);
-      const plan = planReconciliation(next.rows, call.who, call.limits);
+      const next = withPending(view.rows, pending, call.who);
+      const plan = planReconciliation(next.rows, call.who, call.limits, view.separations);
       const owner = next.rows === call.rows ? call.key : ownerKey(next.rows, call.who, newContactObjects(this.env));
       if (next.pending && (isReadOnly(plan) || owner !== call.key || needsPendingId(plan))) break;
       if (isReadOnly(plan)) {
@@ -288,13 +297,14 @@ export class ClusterReconciler extends DurableObject<Env> {
   private async reconcileAlone(call: Queued, aborted: boolean): Promise<ReconcileResult> {
     if (aborted && !spend(call)) return contended(call);
     let rows: ContactRow[];
+    let separations: SeparatedPair[];
     try {
-      rows = await readTouchedClusters(this.jobDb(call), call.who, call.limits);
+      ({ rows, separations } = await readTouched(this.jobDb(call), call.who, call.limits));
     } catch (err) {
       return failed(call, err);
     }
     for (;;) {
-      const plan = planReconciliation(rows, call.who, call.limits);
+      const plan = planReconciliation(rows, call.who, call.limits, separations);
       if (isReadOnly(plan)) return this.done(call, plan.outcome, plan, rows);
       const owner = ownerKey(rows, call.who, newContactObjects(this.env));
       if (owner !== call.key) {
@@ -313,7 +323,7 @@ export class ClusterReconciler extends DurableObject<Env> {
       // Another object changed what the plan relied on between our read and our write.
       if (!spend(call)) return contended(call);
       try {
-        rows = await readTouchedClusters(this.jobDb(call), call.who, call.limits);
+        ({ rows, separations } = await readTouched(this.jobDb(call), call.who, call.limits));
       } catch (readErr) {
         return failed(call, readErr);
       }
@@ -344,8 +354,8 @@ export class ClusterReconciler extends DurableObject<Env> {
   private async confirm(call: Queued, plan: ReconciliationPlan, err: unknown): Promise<ReconcileResult> {
     if (isOverloaded(err)) return failed(call, err);
     try {
-      const rows = await readTouchedClusters(this.jobDb(call), call.who, call.limits);
-      const fresh = planReconciliation(rows, call.who, call.limits);
+      const { rows, separations } = await readTouched(this.jobDb(call), call.who, call.limits);
+      const fresh = planReconciliation(rows, call.who, call.limits, separations);
       if (isReadOnly(fresh)) return this.done(call, plan.outcome, fresh, rows);
     } catch {
       // The read failed too: report the commit's own error.

@@ -3,8 +3,8 @@ import { protection } from "../config";
 import { ERRORS } from "../contract/errors";
 import { fail } from "../errors";
 import { requestBookmark } from "../http/bookmark";
-import { readContactId, readToContactId } from "../http/params";
-import { contactGraph, contactSeparations, explainLink } from "../usecases/repair";
+import { readContactId, readSeparationId, readToContactId } from "../http/params";
+import { contactGraph, contactSeparations, explainLink, liftSeparation } from "../usecases/repair";
 import { respond } from "./respond";
 
 const noSuchContact = (id: number) => () =>
@@ -30,4 +30,10 @@ export async function getSeparations(request: IRequest, env: Env): Promise<Respo
   const id = readContactId(request);
   const result = await contactSeparations(env, id, protection(env).limits, requestBookmark(request));
   return respond(request, result, noSuchContact(id));
+}
+
+/** `DELETE /separations/{id}` (admin): lifts one separation, and answers it as it stood. */
+export async function deleteSeparation(request: IRequest, env: Env): Promise<Response> {
+  const id = readSeparationId(request);
+  return respond(request, await liftSeparation(env, id), () => fail("separation_not_found"));
 }

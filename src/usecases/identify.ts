@@ -1,6 +1,6 @@
 import { database } from "../db/client";
 import { addUsage, meteredD1, noUsage } from "../db/metered";
-import { readTouchedClusters } from "../db/reads";
+import { readTouched } from "../db/reads";
 import { laterBookmark } from "../db/sessions";
 import type { ContactRow, Identifiers, IdentifyResponse } from "../domain/contact";
 import type { ClusterLimits } from "../domain/limits";
@@ -49,11 +49,12 @@ export async function identifyContact(
   const { value: read, session } = await anchoredRead(
     env,
     bookmark,
-    (anchored) => readTouchedClusters(database(meteredD1(anchored, d1)), who, limits),
+    (anchored) => readTouched(database(meteredD1(anchored, d1)), who, limits),
     { budget, failure: FAILURE },
   );
-  let rows: ContactRow[] = read;
-  const plan = planReconciliation(rows, who, limits);
+  let rows: ContactRow[] = read.rows;
+  const { separations } = read;
+  const plan = planReconciliation(rows, who, limits, separations);
   if (isReadOnly(plan)) {
     const answer = buildIdentifyResponse(clusterOf(rows, plan.answerRoot), limits);
     return { outcome: plan.outcome, answer, ignored: plan.ignored, d1, objectCalls, bookmark: session.getBookmark() };
@@ -67,7 +68,7 @@ export async function identifyContact(
     const stub = reconcilerStub(env, key);
     let result: ReconcileResult;
     try {
-      result = await stub.reconcile({ key, who, rows, requestId, budget, limits });
+      result = await stub.reconcile({ key, who, rows, separations, requestId, budget, limits });
     } catch (err) {
       await retryThrownCall(err, budget, retry, FAILURE);
       continue;

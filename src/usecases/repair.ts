@@ -1,9 +1,14 @@
 import { ERRORS } from "../contract/errors";
 import type { ContactGraph, GraphLink, Separation } from "../contract/graph";
-import { readClusterGraph, readClusterPair, readClusterSeparations } from "../db/graph";
+import { database } from "../db/client";
+import { deleteSeparation, readClusterGraph, readClusterPair, readClusterSeparations } from "../db/graph";
+import { meteredD1, noUsage } from "../db/metered";
+import { PrimaryD1 } from "../db/sessions";
 import { buildGraph, linksOf, shortestPath } from "../domain/graph";
 import type { ClusterLimits } from "../domain/limits";
+import { withRetries } from "../durable/retry";
 import { fail } from "../errors";
+import { unavailable } from "./owner-answers";
 import { readOnly, type UseCaseResult } from "./result";
 
 // The reads of merge repair: in the Worker, one D1 round trip each, no object called.
@@ -54,4 +59,22 @@ export function contactSeparations(
   return readOnly(env, bookmark, async (db) => ({
     answer: (await readClusterSeparations(db, id, limits)) ?? undefined,
   }));
+}
+
+/**
+ * `DELETE /separations/{id}`: lifts separation `id` (on the primary, one statement); no
+ * answer when there is none. Lifting merges nothing: the next request that would merge the
+ * two clusters does. No object is needed: a merge committing meanwhile is decided by its
+ * own guard, which reads the separations inside its batch.
+ */
+export async function liftSeparation(env: Env, id: number): Promise<UseCaseResult<Separation>> {
+  const d1 = noUsage();
+  const primary = new PrimaryD1(env.DB);
+  try {
+    // Deleting twice deletes once: a retry after a lost confirmation answers 404, nothing worse.
+    const lifted = await withRetries(() => deleteSeparation(database(meteredD1(primary.client(), d1)), id));
+    return { answer: lifted ?? undefined, d1, objectCalls: 0, bookmark: primary.bookmark(), ignored: [] };
+  } catch (err) {
+    throw unavailable(String(err), "separation delete failed");
+  }
 }

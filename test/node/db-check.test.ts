@@ -56,5 +56,16 @@ describe("npm run db:check", () => {
     expect(failed.status, failed.output).toBe(1);
     expect(failed.output).toContain("email_in_several_clusters");
     expect(failed.output).toContain("over the cluster limits");
+
+    // A separation between two contacts of one cluster (invariant 6).
+    wrangler(
+      "execute",
+      "DB",
+      "--command",
+      "INSERT INTO contact_separations (lowContactId, highContactId, requestId) VALUES (1, 2, 'test')",
+    );
+    const separated = dbCheck();
+    expect(separated.status, separated.output).toBe(1);
+    expect(separated.output).toContain("separated_contacts_in_one_cluster");
   });
 });

@@ -37,6 +37,10 @@ it("the invariant checker names every kind of violation it is given", async () =
   const x = await insertRow({ email: "bx@x.io", linkPrecedence: "primary", createdAt: t(9) });
   const y = await insertRow({ email: "by@x.io", linkPrecedence: "primary", createdAt: t(10) });
   await env.DB.prepare("INSERT INTO contact_bridges (emailContactId, phoneContactId) VALUES (?, ?)").bind(x, y).run();
+  // A separation between two contacts of one cluster (invariant 6).
+  await env.DB.prepare("INSERT INTO contact_separations (lowContactId, highContactId, requestId) VALUES (?, ?, 'test')")
+    .bind(p2, chained)
+    .run();
 
   const { results } = await env.DB.prepare(INVARIANT_VIOLATIONS_SQL).all<InvariantViolation>();
   const found = results.map((r) => [r.violation, r.contactId]).sort();
@@ -48,6 +52,7 @@ it("the invariant checker names every kind of violation it is given", async () =
       ["secondary_without_live_primary", orphan],
       ["contact_without_identifier", empty],
       ["bridge_across_clusters", x],
+      ["separated_contacts_in_one_cluster", p2],
       // Linked to a primary that no shared value or bridge leads to.
       ["cluster_not_connected", chained],
       ["cluster_not_connected", chain],
