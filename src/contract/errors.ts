@@ -104,7 +104,9 @@ export const ERRORS = {
   bridge_not_found: {
     status: 404,
     message: "No bridge with this id is in the cluster of this contact.",
-    schema: "BridgeNotFoundError",
+    // With contact_not_found: both are what an unmerge answers 404 with.
+    schema: "ContactNotFoundError",
+    about: "`unmerge` of a bridge that is not in the cluster of the contact",
   },
   separation_not_found: {
     status: 404,

@@ -80,7 +80,8 @@ export const ExplainResponseSchema = v.pipe(
   v.description("A shortest chain of links from `id` to `to`; empty when they are the same contact."),
 );
 
-const SeparationSchema = v.strictObject({
+/** One standing separation. */
+export const SeparationSchema = v.strictObject({
   id: v.pipe(ContactId, v.description("What `DELETE /separations/{id}` takes.")),
   contactIds: v.pipe(v.tuple([ContactId, ContactId]), v.description("The two contacts kept apart, ascending.")),
   at: v.pipe(v.string(), v.description("When it was recorded (ISO 8601, UTC).")),

@@ -70,6 +70,20 @@ export function buildGraph(rows: readonly ContactRow[], bridges: readonly Stored
  */
 export function shortestPath(links: readonly GraphLink[], from: number, to: number): GraphLink[] | null {
   if (from === to) return [];
+  const reachedBy = breadthFirst(links, from, to);
+  return reachedBy.has(to) ? pathTo(reachedBy, to) : null;
+}
+
+/** Every contact a chain of `links` joins to `from`, `from` included. Linear in the links. */
+export function reachableFrom(links: readonly GraphLink[], from: number): Set<number> {
+  return new Set(breadthFirst(links, from).keys());
+}
+
+/**
+ * Breadth-first from `from` over `links` taken either way, stopping once `to` is reached:
+ * how each reached contact was reached (the link taken, oriented from the contact before it).
+ */
+function breadthFirst(links: readonly GraphLink[], from: number, to?: number): Map<number, GraphLink | null> {
   const adjacent = new Map<number, { link: GraphLink; next: number }[]>();
   const add = (at: number, link: GraphLink, next: number) => {
     const list = adjacent.get(at);
@@ -80,7 +94,6 @@ export function shortestPath(links: readonly GraphLink[], from: number, to: numb
     add(link.from, link, link.to);
     add(link.to, link, link.from);
   }
-  // How each reached contact was reached: the link taken, oriented from the contact before it.
   const reachedBy = new Map<number, GraphLink | null>([[from, null]]);
   const queue = [from];
   for (let head = 0; head < queue.length; head++) {
@@ -88,11 +101,11 @@ export function shortestPath(links: readonly GraphLink[], from: number, to: numb
     for (const { link, next } of adjacent.get(at) ?? []) {
       if (reachedBy.has(next)) continue;
       reachedBy.set(next, link.from === at ? link : { ...link, from: at, to: next });
-      if (next === to) return pathTo(reachedBy, to);
+      if (next === to) return reachedBy;
       queue.push(next);
     }
   }
-  return null;
+  return reachedBy;
 }
 
 function pathTo(reachedBy: ReadonlyMap<number, GraphLink | null>, to: number): GraphLink[] {

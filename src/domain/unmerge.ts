@@ -1,6 +1,6 @@
 import { reformClusters } from "./components";
 import type { ErasurePlan, StoredContact } from "./erasure";
-import { type GraphLink, linksOf, type StoredBridge, shortestPath } from "./graph";
+import { type GraphLink, linksOf, reachableFrom, type StoredBridge, shortestPath } from "./graph";
 import { rootOf } from "./reconcile";
 
 /**
@@ -8,7 +8,8 @@ import { rootOf } from "./reconcile";
  * - `no_contact`: `id` is no live contact; `no_bridge`: the bridge is not in its cluster;
  * - `still_linked`: other links still join the bridge's two contacts (`path`, from its email
  *   contact to its phone contact), so removing it would split nothing: nothing is written;
- * - `split`: the writes, as an erasure's plan that erases nothing: the bridge removed, the
+ * - `split`: the writes, as an erasure's plan that erases nothing: the bridge removed (for a
+ *   legacy bridge, with the legacy ties of its contact's group: see legacyTiesOf), the
  *   cluster re-formed into its components, one `unmerged` event per resulting cluster, and
  *   a separation between the bridge's two contacts.
  */
@@ -36,7 +37,8 @@ export function planUnmerge(
   const bridge = bridges.find((b) => b.id === bridgeId);
   if (!bridge || !ids.has(bridge.emailContactId) || !ids.has(bridge.phoneContactId)) return { kind: "no_bridge" };
 
-  const kept = bridges.filter((b) => b.id !== bridgeId);
+  const removed = new Set(bridge.kind === "legacy" ? legacyTiesOf(cluster, bridges, bridge) : [bridgeId]);
+  const kept = bridges.filter((b) => !removed.has(b.id));
   const path = shortestPath(linksOf(cluster, kept), bridge.emailContactId, bridge.phoneContactId);
   if (path !== null) return { kind: "still_linked", path };
 
@@ -49,7 +51,7 @@ export function planUnmerge(
       clearEmail: [],
       clearPhone: [],
       relink,
-      removedBridges: [bridgeId],
+      removedBridges: [...removed].sort((a, b) => a - b),
       addedBridges: [],
       clusters,
       events: clusters.map((members) => ({
@@ -62,4 +64,29 @@ export function planUnmerge(
       separate: [low ?? bridge.emailContactId, high ?? bridge.phoneContactId],
     },
   };
+}
+
+/**
+ * The legacy bridges an unmerge of legacy bridge `bridge` removes. The legacy migration tied
+ * every member of an old cluster to its oldest contact (the anchor, `emailContactId`), each by
+ * a bridge of its own, so the members that share values with the bridge's other contact are
+ * tied to the anchor by their own bridges too, and removing one would split nothing. Unmerging
+ * it cuts that whole group from the anchor: every legacy bridge from the anchor to a contact
+ * the other one reaches without the anchor's legacy bridges.
+ */
+function legacyTiesOf(
+  cluster: readonly StoredContact[],
+  bridges: readonly StoredBridge[],
+  bridge: StoredBridge,
+): number[] {
+  const anchor = bridge.emailContactId;
+  const isAnchorTie = (b: StoredBridge) => b.kind === "legacy" && b.emailContactId === anchor;
+  const group = reachableFrom(
+    linksOf(
+      cluster,
+      bridges.filter((b) => !isAnchorTie(b)),
+    ),
+    bridge.phoneContactId,
+  );
+  return bridges.filter((b) => isAnchorTie(b) && group.has(b.phoneContactId)).map((b) => b.id);
 }

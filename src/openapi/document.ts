@@ -5,6 +5,13 @@ import { ERRORS, type ErrorCode, type ErrorDetail, type ErrorSpec, type FieldIss
 import { EVENT_SCHEMA_NAMES, EventSchema, EventSchemas } from "../contract/events";
 import { FEED_PAGE, FeedPageSchema } from "../contract/feed";
 import {
+  ExplainResponseSchema,
+  GraphResponseSchema,
+  SeparationSchema,
+  SeparationsResponseSchema,
+  UnmergeRequestSchema,
+} from "../contract/graph";
+import {
   BOOKMARK_HEADER,
   type HeaderName,
   IGNORED_HEADER,
@@ -22,6 +29,7 @@ import {
   HealthResponseSchema,
   HistoryResponseSchema,
   IdentifyResponseSchema,
+  UnmergeResponseSchema,
 } from "../contract/responses";
 import { IdentifyRequestSchema } from "../domain/normalise";
 import { INVALID_REQUEST, identifyExamples } from "./examples";
@@ -34,6 +42,12 @@ const SCHEMAS = {
   EraseResponse: EraseResponseSchema,
   DeleteContactResponse: DeleteContactResponseSchema,
   HistoryResponse: HistoryResponseSchema,
+  GraphResponse: GraphResponseSchema,
+  ExplainResponse: ExplainResponseSchema,
+  UnmergeRequest: UnmergeRequestSchema,
+  UnmergeResponse: UnmergeResponseSchema,
+  Separation: SeparationSchema,
+  SeparationsResponse: SeparationsResponseSchema,
   DeliveryStatus: DeliveryStatusSchema,
   FeedPage: FeedPageSchema,
   ...EventSchemas,
@@ -172,6 +186,36 @@ const RESPONSES = {
     invalidLimit: example("invalid_limit", undefined, [
       { path: "limit", message: `limit must be a whole number from ${FEED_PAGE.min} to ${FEED_PAGE.max}` },
     ]),
+  }),
+  BadExplainRequest: errorResponse("The contact id or the `to` query parameter is not a positive integer.", {
+    invalidContactId: example("invalid_request", ERRORS.invalid_request.variants.contactId, [
+      { path: "id", message: "id must be a positive integer" },
+    ]),
+    invalidTo: example("invalid_request", ERRORS.invalid_request.variants.to, [
+      { path: "to", message: "to must be a positive integer" },
+    ]),
+  }),
+  BadSeparationId: errorResponse("The separation id in the path is not a positive integer.", {
+    invalidSeparationId: example("invalid_request", ERRORS.invalid_request.variants.separationId, [
+      { path: "id", message: "id must be a positive integer" },
+    ]),
+  }),
+  NotLinked: errorResponse("The two contacts are not in one cluster.", { notLinked: example("not_linked") }),
+  StillLinked: errorResponse(
+    "Other links still join the bridge's two contacts: `path` shows them; nothing was changed.",
+    {
+      stillLinked: {
+        ...example("still_linked"),
+        path: [{ from: 1, to: 2, via: "phoneNumber", value: "+919999999999" }],
+      },
+    },
+  ),
+  UnmergeNotFound: errorResponse("No live contact has this id, or the bridge is not in its cluster.", {
+    contactNotFound: example("contact_not_found", ERRORS.contact_not_found.variants.id(42)),
+    bridgeNotFound: example("bridge_not_found"),
+  }),
+  SeparationNotFound: errorResponse("No standing separation has this id.", {
+    separationNotFound: example("separation_not_found"),
   }),
   MethodNotAllowed: errorResponse("The path exists but not with this method (`GET /identify`).", {
     methodNotAllowed: example("method_not_allowed", ERRORS.method_not_allowed.variants.allow("POST")),
@@ -458,6 +502,148 @@ export function buildOpenApiDocument(): OpenAPIV3_1.Document {
             },
             "400": responseRef("BadHistoryRequest"),
             "404": responseRef("ContactNotFound"),
+            "503": responseRef("ServiceUnavailable"),
+            ...ADMIN_ERRORS,
+          },
+        },
+      },
+      "/contacts/{id}/graph": {
+        get: {
+          operationId: "getContactGraph",
+          ...ADMIN_ONLY,
+          parameters: [CONTACT_ID, BOOKMARK_PARAMETER],
+          summary: "Why a cluster is one customer: its contacts and the links between them",
+          description:
+            "The cluster of `id` as a graph, from one read: contacts in creation order; for each email (and phone) " +
+            "held by several contacts, one link from each later holder to its first holder; one link per bridge " +
+            "(a merge by known values alone) from its email contact to its phone contact, with its id, time and " +
+            "request. Bounded by the cluster limits as every answer is.",
+          responses: {
+            "200": {
+              description: "The graph.",
+              headers: headerRefs(BOOKMARK_HEADER),
+              content: { "application/json": { schema: schemaRef("GraphResponse") } },
+            },
+            "400": responseRef("BadContactId"),
+            "404": responseRef("ContactNotFound"),
+            "503": responseRef("ServiceUnavailable"),
+            ...ADMIN_ERRORS,
+          },
+        },
+      },
+      "/contacts/{id}/explain": {
+        get: {
+          operationId: "explainLink",
+          ...ADMIN_ONLY,
+          parameters: [
+            CONTACT_ID,
+            {
+              name: "to",
+              in: "query",
+              required: true,
+              description: "The other contact's id.",
+              schema: schemaRef("ContactId"),
+            },
+            BOOKMARK_PARAMETER,
+          ],
+          summary: "A shortest chain of links between two contacts",
+          description:
+            "The links of the graph that join `id` to `to`, fewest first, each oriented along the way (`from` nearer " +
+            "`id`); an empty path for the same contact.",
+          responses: {
+            "200": {
+              description: "The chain.",
+              headers: headerRefs(BOOKMARK_HEADER),
+              content: { "application/json": { schema: schemaRef("ExplainResponse") } },
+            },
+            "400": responseRef("BadExplainRequest"),
+            "404": responseRef("ContactNotFound"),
+            "409": responseRef("NotLinked"),
+            "503": responseRef("ServiceUnavailable"),
+            ...ADMIN_ERRORS,
+          },
+        },
+      },
+      "/contacts/{id}/unmerge": {
+        post: {
+          operationId: "unmerge",
+          ...ADMIN_ONLY,
+          parameters: [CONTACT_ID],
+          summary: "Undo a wrong merge: remove one bridge and split the cluster",
+          description:
+            "Removes bridge `bridgeId` of the cluster of `id` and re-forms the cluster into its connected clusters " +
+            "(each under its oldest contact), in one transaction through the object that serialises the cluster's " +
+            "writes; records a separation between the bridge's two contacts, so that no later request merges their " +
+            "clusters again (it is answered with `Identity-Ignored: phoneNumber=separated`), and an `unmerged` " +
+            "event per resulting cluster. Nothing is erased.",
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: schemaRef("UnmergeRequest") } },
+          },
+          responses: {
+            "200": {
+              description: "The clusters the unmerge leaves.",
+              headers: headerRefs(BOOKMARK_HEADER),
+              content: { "application/json": { schema: schemaRef("UnmergeResponse") } },
+            },
+            "400": responseRef("BadRequest"),
+            "404": responseRef("UnmergeNotFound"),
+            "409": responseRef("StillLinked"),
+            "413": responseRef("PayloadTooLarge"),
+            "503": responseRef("ServiceUnavailable"),
+            ...ADMIN_ERRORS,
+          },
+        },
+      },
+      "/contacts/{id}/separations": {
+        get: {
+          operationId: "getContactSeparations",
+          ...ADMIN_ONLY,
+          parameters: [CONTACT_ID, BOOKMARK_PARAMETER],
+          summary: "The standing separations touching a cluster",
+          description: "Every separation with a contact in the cluster of `id`, by id, from one read.",
+          responses: {
+            "200": {
+              description: "The separations.",
+              headers: headerRefs(BOOKMARK_HEADER),
+              content: { "application/json": { schema: schemaRef("SeparationsResponse") } },
+            },
+            "400": responseRef("BadContactId"),
+            "404": responseRef("ContactNotFound"),
+            "503": responseRef("ServiceUnavailable"),
+            ...ADMIN_ERRORS,
+          },
+        },
+      },
+      "/separations/{id}": {
+        delete: {
+          operationId: "deleteSeparation",
+          ...ADMIN_ONLY,
+          parameters: [
+            {
+              name: "id",
+              in: "path",
+              required: true,
+              description: "The separation's id.",
+              schema: schemaRef("ContactId"),
+            },
+          ],
+          summary: "Lift a separation",
+          description:
+            "Merges nothing by itself: the next request that would merge the two clusters does. Deleting either " +
+            "contact lifts its separations too.",
+          responses: {
+            "200": {
+              description: "The separation, as it stood.",
+              headers: headerRefs(BOOKMARK_HEADER),
+              content: {
+                "application/json": {
+                  schema: schemaRef("Separation"),
+                },
+              },
+            },
+            "400": responseRef("BadSeparationId"),
+            "404": responseRef("SeparationNotFound"),
             "503": responseRef("ServiceUnavailable"),
             ...ADMIN_ERRORS,
           },

@@ -5,7 +5,7 @@ import { MAX_BODY_BYTES } from "../../src/contract/request";
 import { database } from "../../src/db/client";
 import { deliverStep, NO_DELIVERY } from "../../src/durable/delivery";
 import { parseWebhookConfig } from "../../src/webhooks/config";
-import { call, callAsAdmin, callWith, d1Sessions, postIdentify, unique } from "../helpers";
+import { call, callAsAdmin, callWith, d1Sessions, insertRow, postIdentify, unique } from "../helpers";
 import { FEED_TOKEN } from "../tokens";
 
 // The contract test: what the Worker really answers, successes and every error, must
@@ -257,6 +257,69 @@ describe("what the Worker answers validates against /openapi.json", () => {
     });
   });
 
+  it("merge repair: graph, explain, unmerge and separations, with their errors", async () => {
+    const tag = unique("spec-repair");
+    const [home, office] = [`+1556${String(Date.now()).slice(-7)}`, `+1554${String(Date.now()).slice(-7)}`];
+    const first = await (await postIdentify({ email: `${tag}a@example.com`, phoneNumber: home })).json<{
+      primaryContactId: number;
+    }>();
+    const other = await (await postIdentify({ email: `${tag}b@example.com`, phoneNumber: office })).json<{
+      primaryContactId: number;
+    }>();
+    await postIdentify({ email: `${tag}a@example.com`, phoneNumber: office });
+    const [a, b] = [first.primaryContactId, other.primaryContactId];
+    const graph = await callAsAdmin(`/contacts/${a}/graph`);
+    const { links } = (await expectDocumented("GET", "/contacts/{id}/graph", graph)) as {
+      links: { bridgeId?: number }[];
+    };
+    const bridgeId = links.find((link) => link.bridgeId !== undefined)?.bridgeId;
+    await expectDocumented("GET", "/contacts/{id}/explain", await callAsAdmin(`/contacts/${a}/explain?to=${b}`));
+    const unmerge = (id: number, body: unknown) =>
+      callAsAdmin(`/contacts/${id}/unmerge`, { method: "POST", body: JSON.stringify(body) });
+    const unmerged = await unmerge(a, { bridgeId });
+    expect(unmerged.status).toBe(200);
+    await expectDocumented("POST", "/contacts/{id}/unmerge", unmerged);
+    const listed = await callAsAdmin(`/contacts/${b}/separations`);
+    const [separation] = (await expectDocumented("GET", "/contacts/{id}/separations", listed)) as { id: number }[];
+    const lifted = await callAsAdmin(`/separations/${separation?.id}`, { method: "DELETE" });
+    expect(lifted.status).toBe(200);
+    await expectDocumented("DELETE", "/separations/{id}", lifted);
+
+    const legacy = await insertRow({
+      email: `${tag}x@example.com`,
+      phoneNumber: home.replace("+1556", "+1553"),
+      linkPrecedence: "primary",
+    });
+    const twin = await insertRow({
+      email: `${tag}y@example.com`,
+      phoneNumber: home.replace("+1556", "+1553"),
+      linkPrecedence: "secondary",
+      linkedId: legacy,
+    });
+    const cycle = await env.DB.prepare(
+      "INSERT INTO contact_bridges (kind, emailContactId, phoneContactId) VALUES ('legacy', ?1, ?2) RETURNING id",
+    )
+      .bind(legacy, twin)
+      .first<{ id: number }>();
+    for (const [method, path, res, status] of [
+      ["GET", "/contacts/{id}/graph", await callAsAdmin("/contacts/0/graph"), 400],
+      ["GET", "/contacts/{id}/graph", await callAsAdmin("/contacts/987654321/graph"), 404],
+      ["GET", "/contacts/{id}/graph", await call(`/contacts/${a}/graph`), 403],
+      ["GET", "/contacts/{id}/explain", await callAsAdmin(`/contacts/${a}/explain?to=x`), 400],
+      ["GET", "/contacts/{id}/explain", await callAsAdmin(`/contacts/${a}/explain?to=987654321`), 404],
+      ["GET", "/contacts/{id}/explain", await callAsAdmin(`/contacts/${a}/explain?to=${b}`), 409],
+      ["POST", "/contacts/{id}/unmerge", await unmerge(a, { bridgeId: "x" }), 400],
+      ["POST", "/contacts/{id}/unmerge", await unmerge(a, { bridgeId }), 404],
+      ["POST", "/contacts/{id}/unmerge", await unmerge(twin, { bridgeId: cycle?.id }), 409],
+      ["GET", "/contacts/{id}/separations", await callAsAdmin("/contacts/987654321/separations"), 404],
+      ["DELETE", "/separations/{id}", await callAsAdmin(`/separations/${separation?.id}`, { method: "DELETE" }), 404],
+      ["DELETE", "/separations/{id}", await callAsAdmin("/separations/x", { method: "DELETE" }), 400],
+    ] as const) {
+      expect(res.status, `${method} ${path}`).toBe(status);
+      await expectDocumented(method, path, res);
+    }
+  });
+
   it("GET /contacts/{id}: 200, 400, 403 and 404 contact_not_found", async () => {
     const created = await postIdentify({ email: `${unique("spec-id")}@example.com` });
     const { primaryContactId } = await created.json<{ primaryContactId: number }>();
@@ -395,7 +458,11 @@ describe("the document covers", () => {
   it("every route, the bearer scheme, and every error status", () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/contacts/{id}",
+      "/contacts/{id}/explain",
+      "/contacts/{id}/graph",
       "/contacts/{id}/history",
+      "/contacts/{id}/separations",
+      "/contacts/{id}/unmerge",
       "/docs",
       "/erase",
       "/events",
@@ -404,6 +471,7 @@ describe("the document covers", () => {
       "/identify",
       "/lookup",
       "/openapi.json",
+      "/separations/{id}",
     ]);
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
     expect(doc.security).toEqual([{ bearerAuth: [] }]);
@@ -445,9 +513,14 @@ describe("the document covers", () => {
     );
     expect(admin.map((op) => op.route).sort()).toEqual([
       "DELETE /contacts/{id}",
+      "DELETE /separations/{id}",
       "GET /contacts/{id}",
+      "GET /contacts/{id}/explain",
+      "GET /contacts/{id}/graph",
       "GET /contacts/{id}/history",
+      "GET /contacts/{id}/separations",
       "GET /events/delivery",
+      "POST /contacts/{id}/unmerge",
       "POST /erase",
     ]);
     // Every admin operation that names something stored can find nothing (404).
