@@ -239,6 +239,13 @@ const IMPORT_MEMORY_BYTES = 1024 ** 3;
 /** How many times the /identify path's rate the import must reach. */
 const IMPORT_SPEEDUP = 20;
 
+/** Each program's own peak, largest first: `node 820 MiB, workerd 380 MiB`. */
+const programs = (cell: ImportCell) =>
+  Object.entries(cell.import.peakRssByProgram)
+    .sort(([, a], [, b]) => b - a)
+    .map(([name, bytes]) => `${name} ${fixed(bytes / 1024 ** 2, 0)} MiB`)
+    .join(", ");
+
 /**
  * The import's goals (issue #19): a million records in at most 5 minutes and within 1 GiB,
  * and at every size at least 20 times the rate of the same records through /identify.
@@ -262,7 +269,7 @@ export function importGoals(cells: readonly ImportCell[]): Goal[] {
       },
       {
         goal: `import of ${size} records within 1 GiB (peak RSS, Node and workerd)`,
-        actual: `${fixed(cell.import.peakRssBytes / 1024 ** 2, 0)} MiB`,
+        actual: `${fixed(cell.import.peakRssBytes / 1024 ** 2, 0)} MiB (alone: ${programs(cell)})`,
         met: cell.import.peakRssBytes <= IMPORT_MEMORY_BYTES,
       },
     );

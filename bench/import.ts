@@ -18,25 +18,36 @@ import { writeHistoryFile } from "./history";
 import { BENCH_TOKEN, ROOT, readMigrations, startRuntime } from "./runtime";
 
 /** How an import command ended. */
-export type ImportRun = { code: number | null; stdout: string; stderr: string; seconds: number; peakRssBytes: number };
+export type ImportRun = {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+  /** The most the process tree held at once. */
+  peakRssBytes: number;
+  /** The most each program of the tree (node, workerd, npm, sh) held at once, on its own. */
+  peakRssByProgram: Record<string, number>;
+};
 
-/** The resident memory of `pid` and its descendants now, from /proc (0 where there is none). */
-function treeRss(pid: number): number {
+/** The resident memory of `pid` and its descendants now, from /proc, and its part per program. */
+function treeRss(pid: number): { total: number; byProgram: Record<string, number> } {
   let total = 0;
+  const byProgram: Record<string, number> = {};
   const children = new Map<number, number[]>();
   let entries: string[] = [];
   try {
     entries = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
   } catch {
-    return 0;
+    return { total: 0, byProgram };
   }
-  const rss = new Map<number, number>();
+  const rss = new Map<number, { name: string; bytes: number }>();
   for (const entry of entries) {
     try {
       const status = readFileSync(`/proc/${entry}/status`, "utf8");
       const parent = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]);
       const kb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-      rss.set(Number(entry), kb * 1024);
+      const name = /^Name:\s+(\S+)/m.exec(status)?.[1] ?? "?";
+      rss.set(Number(entry), { name, bytes: kb * 1024 });
       children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
     } catch {
       // The process ended while being read.
@@ -45,10 +56,14 @@ function treeRss(pid: number): number {
   const stack = [pid];
   while (stack.length > 0) {
     const next = stack.pop() ?? 0;
-    total += rss.get(next) ?? 0;
+    const proc = rss.get(next);
+    if (proc) {
+      total += proc.bytes;
+      byProgram[proc.name] = (byProgram[proc.name] ?? 0) + proc.bytes;
+    }
     stack.push(...(children.get(next) ?? []));
   }
-  return total;
+  return { total, byProgram };
 }
 
 /** A running `npm run import`: the child (in a process group of its own) and how it ends. */
@@ -76,14 +91,20 @@ export function startImport(args: string[], env: Record<string, string> = {}): I
     stderr += chunk.toString();
   });
   let peakRssBytes = 0;
+  const peakRssByProgram: Record<string, number> = {};
   const sampler = setInterval(() => {
-    if (child.pid !== undefined) peakRssBytes = Math.max(peakRssBytes, treeRss(child.pid));
+    if (child.pid === undefined) return;
+    const now = treeRss(child.pid);
+    peakRssBytes = Math.max(peakRssBytes, now.total);
+    for (const [name, bytes] of Object.entries(now.byProgram)) {
+      peakRssByProgram[name] = Math.max(peakRssByProgram[name] ?? 0, bytes);
+    }
   }, 250);
   const done = new Promise<ImportRun>((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (code) => {
       clearInterval(sampler);
-      resolve({ code, stdout, stderr, seconds: (Date.now() - started) / 1000, peakRssBytes });
+      resolve({ code, stdout, stderr, seconds: (Date.now() - started) / 1000, peakRssBytes, peakRssByProgram });
     });
   });
   return { child, done };
@@ -98,7 +119,7 @@ export function runImport(args: string[], env?: Record<string, string>): Promise
 export type ImportCell = {
   records: number;
   /** The import into an empty local database: wall time of the command, its rate, its tree's peak memory. */
-  import: { seconds: number; recordsPerSecond: number; peakRssBytes: number };
+  import: { seconds: number; recordsPerSecond: number; peakRssBytes: number; peakRssByProgram: Record<string, number> };
   /** The first `records` of the same file through /identify at `concurrency`, and the rate it ran at. */
   identify: { records: number; concurrency: number; seconds: number; recordsPerSecond: number };
   /** True when /identify got a sample only: its time for every record is extrapolated from the sample's rate. */
@@ -189,13 +210,14 @@ export async function runImportBench(options: ImportBenchOptions): Promise<Impor
         seconds: imported.seconds,
         recordsPerSecond: records / imported.seconds,
         peakRssBytes: imported.peakRssBytes,
+        peakRssByProgram: imported.peakRssByProgram,
       },
       identify,
       extrapolated: sampled < records,
     };
     cells.push(cell);
     options.onCell?.(cell);
-    await rm(store, { recursive: true, force: true });
+    for (const done of [store, file, sample, `${file}.rejects.csv`]) await rm(done, { recursive: true, force: true });
   }
   return cells;
 }
