@@ -8,6 +8,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { type Checkout, checkoutRevision } from "./baseline";
 import { waitForQuiet } from "./cpu";
+import { feedMain } from "./feed";
 import { measureFloors } from "./floors";
 import {
   baselineGoals,
@@ -59,6 +60,8 @@ const USAGE = `usage: npm run bench -- [options]
   --import-sizes <list> records per import (default 100000,1000000)
   --import-sample <n>   records sent through /identify per size at most; fewer than the size: extrapolated (default 20000)
   --delays <list>       its round trips, e.g. worker-primary.far=150,object-d1=2 (see bench/latency.ts)
+  --feed                GET /events instead: pages of limit=1000 at both ends of a table of --feed-events events
+  --feed-events <n>     events in the table for --feed (default 1000000)
   --webhooks            webhook delivery instead: mixed c=16 with and without a local receiver, alternating --rounds times
   --state-dir <dir>     local D1 and Durable Object state, wiped at start (default ${DEFAULT_STATE_DIR})
   --wait-quiet <s>      wait up to this long for other processes to leave the CPU idle (default 60, 0: don't)
@@ -121,6 +124,8 @@ async function main(): Promise<void> {
       "import-sizes": { type: "string", default: "100000,1000000" },
       "import-sample": { type: "string", default: "20000" },
       webhooks: { type: "boolean", default: false },
+      feed: { type: "boolean", default: false },
+      "feed-events": { type: "string", default: "1000000" },
       delays: { type: "string" },
       "state-dir": { type: "string", default: DEFAULT_STATE_DIR },
       "wait-quiet": { type: "string", default: "60" },
@@ -178,6 +183,17 @@ async function main(): Promise<void> {
       identifySample: numbers(values["import-sample"], "import-sample")[0] ?? 20_000,
       dir: path.join(path.dirname(stateDir), "import"),
       out: values.out ?? "bench/results/import.json",
+      header: `Run of ${new Date().toISOString()}: ${describe(machine)}.`,
+    });
+    return;
+  }
+  if (values.feed) {
+    await feedMain({
+      events: numbers(values["feed-events"], "feed-events")[0] ?? 1_000_000,
+      pages: 100,
+      stateDir,
+      keepState: values["keep-state"],
+      out: values.out ?? "bench/results/feed.json",
       header: `Run of ${new Date().toISOString()}: ${describe(machine)}.`,
     });
     return;

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkoutRevision } from "../../bench/baseline";
+import { feedGoals, runFeedBench } from "../../bench/feed";
 import { FLOOR_OPERATIONS, measureFloors } from "../../bench/floors";
 import { importGoals, protectionCheck } from "../../bench/goals";
 import { runImportBench } from "../../bench/import";
@@ -128,6 +129,23 @@ describe("npm run bench", () => {
     expect(result.largestBatch).toBeLessThanOrEqual(100);
     expect(result.commitToReceiptMs.p50).toBeGreaterThanOrEqual(0);
     expect(webhookGoals(result).map((goal) => goal.goal)).toHaveLength(3);
+  });
+
+  it("--feed reads full pages at both ends of a preloaded event table", async () => {
+    const stretches = await runFeedBench({
+      events: 20_000,
+      pages: 10,
+      stateDir: path.join(scratch, "feed-state"),
+      buildDir: path.join(scratch, "feed-build"),
+      keepState: false,
+      out: "",
+      header: "",
+    });
+    expect(stretches.map((stretch) => [stretch.where, stretch.pages, stretch.events])).toEqual([
+      ["start of the table", 10, 10_000],
+      ["end of the table", 10, 10_000],
+    ]);
+    expect(feedGoals(stretches)).toHaveLength(1);
   });
 
   it("--scale grows the table, measures at each size, and finds no full scan in the service's query plans", async () => {
