@@ -89,8 +89,8 @@ export type WebhookBenchOptions = {
 };
 
 export type WebhookBenchResult = {
-  off: { requestsPerSecond: number; cells: Cell[] };
-  on: { requestsPerSecond: number; cells: Cell[] };
+  off: { requestsPerSecond: number; cpuMsPerRequest: number | null; cells: Cell[] };
+  on: { requestsPerSecond: number; cpuMsPerRequest: number | null; cells: Cell[] };
   throughputLost: number;
   events: number;
   commitToReceiptMs: { p50: number; p99: number; max: number };
@@ -105,6 +105,21 @@ const rate = (cells: readonly Cell[]) => {
   const requests = cells.reduce((n, c) => n + c.load.requests, 0);
   const seconds = cells.reduce((n, c) => n + c.load.seconds, 0);
   return seconds > 0 ? requests / seconds : 0;
+};
+
+/**
+ * CPU time this process tree (load generator, receiver, workerd) spent per request: less
+ * swayed than req/s by other processes taking cores, since it counts only what was spent.
+ */
+const cpuPerRequest = (cells: readonly Cell[]) => {
+  let cpuMs = 0;
+  let requests = 0;
+  for (const cell of cells) {
+    if (cell.cpu.ownCores === null) return null;
+    cpuMs += cell.cpu.ownCores * cell.load.seconds * 1000;
+    requests += cell.load.requests;
+  }
+  return requests > 0 ? cpuMs / requests : null;
 };
 
 /** Runs the comparison on two runtimes it starts, and stops them. */
@@ -167,8 +182,8 @@ export async function runWebhookBench(
     const offRate = rate(targets[0].cells);
     const onRate = rate(targets[1].cells);
     return {
-      off: { requestsPerSecond: offRate, cells: targets[0].cells },
-      on: { requestsPerSecond: onRate, cells: targets[1].cells },
+      off: { requestsPerSecond: offRate, cpuMsPerRequest: cpuPerRequest(targets[0].cells), cells: targets[0].cells },
+      on: { requestsPerSecond: onRate, cpuMsPerRequest: cpuPerRequest(targets[1].cells), cells: targets[1].cells },
       throughputLost: offRate > 0 ? 1 - onRate / offRate : 0,
       events: newest,
       commitToReceiptMs: {
@@ -216,9 +231,9 @@ export async function webhooksMain(options: WebhookBenchOptions): Promise<void> 
   const ms = (value: number) => value.toFixed(0);
   const table: Table = {
     header: [
-      "mixed c=16 req/s, no push",
-      "pushing",
+      "mixed c=16 req/s, no push / pushing",
       "lost",
+      "CPU ms/req, no push / pushing",
       "events",
       "commit to receipt p50 / p99 ms",
       "events/s delivered",
@@ -226,9 +241,9 @@ export async function webhooksMain(options: WebhookBenchOptions): Promise<void> 
     ],
     rows: [
       [
-        result.off.requestsPerSecond.toFixed(0),
-        result.on.requestsPerSecond.toFixed(0),
+        `${result.off.requestsPerSecond.toFixed(0)} / ${result.on.requestsPerSecond.toFixed(0)}`,
         `${(result.throughputLost * 100).toFixed(1)}%`,
+        `${result.off.cpuMsPerRequest?.toFixed(2) ?? "n/a"} / ${result.on.cpuMsPerRequest?.toFixed(2) ?? "n/a"}`,
         String(result.events),
         `${ms(result.commitToReceiptMs.p50)} / ${ms(result.commitToReceiptMs.p99)}`,
         result.eventsPerSecondDelivered.toFixed(0),

@@ -40,11 +40,11 @@ export type DeliveryState = {
 export const NO_DELIVERY: DeliveryState = { acknowledged: 0, acknowledgedAt: null, pending: null, lastError: null };
 
 /**
- * What one step did: a batch acknowledged; nothing to send; an attempt failed, retried not
+ * What one step did: a batch of `events` acknowledged; nothing to send; an attempt failed, retried not
  * before `until`; or no attempt, because an earlier failure's retry is not due before `until`.
  */
 export type Step =
-  | { kind: "acknowledged" }
+  | { kind: "acknowledged"; events: number }
   | { kind: "idle" }
   | { kind: "failed"; until: number }
   | { kind: "waiting"; until: number };
@@ -142,7 +142,7 @@ export async function deliverStep(deps: StepDeps): Promise<{ step: Step; state: 
       pending: null,
     };
     await deps.save(state);
-    return { step: { kind: "acknowledged" }, state };
+    return { step: { kind: "acknowledged", events: pending.events }, state };
   }
   const attempts = pending.attempts + 1;
   const until = now() + backoffDelay(attempts, deps.backoffBaseMs, deps.random);

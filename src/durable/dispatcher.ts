@@ -9,6 +9,7 @@ import {
   DELIVERY_TIMEOUT_MS,
   type DeliveryState,
   deliverStep,
+  MAX_BATCH_EVENTS,
   NO_DELIVERY,
   type PendingDelivery,
 } from "./delivery";
@@ -21,7 +22,7 @@ const SAFETY_NET_MS = 60_000;
  * Runs start at most this often: the events of the commits in between travel in one batch,
  * so under load the dispatcher makes a few deliveries a second, not one per commit.
  */
-const LINGER_MS = 250;
+const LINGER_MS = 500;
 /** Writers poke at most this often each (src/durable/poke.ts): as often as runs may start. */
 export const POKE_INTERVAL_MS = LINGER_MS;
 /** Batches per alarm run; a backlog goes on in the next run, so one run never grows long. */
@@ -174,7 +175,10 @@ export class WebhookDispatcher extends DurableObject<Env> {
         send: (request) => fetch(request, { signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) }),
       });
       this.state = state;
-      if (step.kind === "acknowledged") continue;
+      // A full batch: more are waiting. A short one: caught up; the commits made since
+      // poked, and their run starts LINGER_MS after this one did.
+      if (step.kind === "acknowledged" && step.events === MAX_BATCH_EVENTS) continue;
+      if (step.kind === "acknowledged") return this.wakeBy(Date.now() + safetyNetMs);
       if (step.kind === "idle") return this.wakeBy(Date.now() + safetyNetMs);
       if (step.kind === "failed") {
         const { pending, lastError } = state;

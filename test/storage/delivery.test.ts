@@ -76,7 +76,7 @@ describe("deliverStep", () => {
     const receiver = scripted([]);
     const start: DeliveryState = { ...NO_DELIVERY, acknowledged: first - 1 };
     const one = await deliverStep(deps(start, receiver.send));
-    expect(one.step).toEqual({ kind: "acknowledged" });
+    expect(one.step).toEqual({ kind: "acknowledged", events: 100 });
     const [batch] = receiver.received;
     expect(batch?.events).toHaveLength(MAX_BATCH_EVENTS);
     expect(batch && eventIds(batch)).toEqual(Array.from({ length: 100 }, (_, i) => first + i));
