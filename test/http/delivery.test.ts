@@ -1,3 +1,4 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, callAsAdmin, identify, unique } from "../helpers";
@@ -27,6 +28,16 @@ describe("GET /events/delivery", () => {
       pending: stored?.n,
       lastError: null,
       nextAttemptAt: null,
+    });
+  });
+
+  it("leaves the dispatcher asleep without WEBHOOK_URL: writes poke nothing, a poke sets no alarm", async () => {
+    await identify({ email: `${unique("asleep")}@example.com` });
+    const stub = env.DISPATCHER.getByName("webhooks");
+    expect(await stub.poke()).toBe(0);
+    await runInDurableObject(stub, async (_instance, state) => {
+      expect(await state.storage.getAlarm()).toBeNull();
+      expect(await state.storage.get("delivery")).toBeUndefined();
     });
   });
 });
