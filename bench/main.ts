@@ -23,6 +23,7 @@ import {
 } from "./goals";
 import { IMPORT_IDENTIFY_CONCURRENCY, runImportBench } from "./import";
 import { latencyMain, parseDelays } from "./latency";
+import { repairMain } from "./repair";
 import {
   baselineTable,
   cellLine,
@@ -62,6 +63,7 @@ const USAGE = `usage: npm run bench -- [options]
   --delays <list>       its round trips, e.g. worker-primary.far=150,object-d1=2 (see bench/latency.ts)
   --feed                GET /events instead: pages of limit=1000 at both ends of a table of --feed-events events
   --feed-events <n>     events in the table for --feed (default 1000000)
+  --repair              merge repair instead: graph and explain beside /lookup, and unmerge, on clusters at the limits
   --webhooks            webhook delivery instead: mixed c=16 with and without a local receiver, alternating --rounds times
   --state-dir <dir>     local D1 and Durable Object state, wiped at start (default ${DEFAULT_STATE_DIR})
   --wait-quiet <s>      wait up to this long for other processes to leave the CPU idle (default 60, 0: don't)
@@ -126,6 +128,7 @@ async function main(): Promise<void> {
       webhooks: { type: "boolean", default: false },
       feed: { type: "boolean", default: false },
       "feed-events": { type: "string", default: "1000000" },
+      repair: { type: "boolean", default: false },
       delays: { type: "string" },
       "state-dir": { type: "string", default: DEFAULT_STATE_DIR },
       "wait-quiet": { type: "string", default: "60" },
@@ -195,6 +198,17 @@ async function main(): Promise<void> {
       keepState: values["keep-state"],
       out: values.out ?? "bench/results/feed.json",
       header: `Run of ${new Date().toISOString()}: ${describe(machine)}.`,
+    });
+    return;
+  }
+  if (values.repair) {
+    await repairMain({
+      samples: 200,
+      unmerges: 10,
+      stateDir,
+      keepState: values["keep-state"],
+      out: values.out ?? "bench/results/repair.json",
+      header: `Run of ${new Date().toISOString()}: ${describe(machine)}; one request at a time, p50 of 5 rounds of 40 alternating.`,
     });
     return;
   }

@@ -8,6 +8,7 @@ import { FLOOR_OPERATIONS, measureFloors } from "../../bench/floors";
 import { importGoals, protectionCheck } from "../../bench/goals";
 import { runImportBench } from "../../bench/import";
 import { LATENCY_ENTRY, LATENCY_KINDS, type LatencyCell, parseDelays, runLatency } from "../../bench/latency";
+import { repairGoals, runRepairBench } from "../../bench/repair";
 import { type Cell, runAlternating, runScale, runStandard } from "../../bench/runs";
 import { type Runtime, startRuntime } from "../../bench/runtime";
 import { runWebhookBench, webhookGoals } from "../../bench/webhooks";
@@ -146,6 +147,21 @@ describe("npm run bench", () => {
       ["end of the table", 10, 10_000],
     ]);
     expect(feedGoals(stretches)).toHaveLength(1);
+  });
+
+  it("--repair measures graph, explain and /lookup on a cluster at the limits, and an unmerge", async () => {
+    const result = await runRepairBench({
+      samples: 5,
+      unmerges: 1,
+      stateDir: path.join(scratch, "repair-state"),
+      buildDir: path.join(scratch, "repair-build"),
+      keepState: false,
+      out: "",
+      header: "",
+    });
+    expect(result.contacts).toBe(98);
+    for (const value of Object.values(result.p50Ms)) expect(value).toBeGreaterThan(0);
+    expect(repairGoals(result)).toHaveLength(2);
   });
 
   it("--scale grows the table, measures at each size, and finds no full scan in the service's query plans", async () => {
