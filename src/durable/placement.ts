@@ -1,6 +1,10 @@
-import type { WebhookDispatcher } from "./dispatcher";
 import { parseLocationHint } from "./location-hint";
-import type { ClusterReconciler } from "./reconciler";
+
+// The stubs' types come from the bindings' (worker-configuration.d.ts), not from importing
+// the object classes: the reconciler addresses the dispatcher through here, so an import of
+// its class would be a loop.
+type ReconcilerStub = ReturnType<Env["RECONCILER"]["getByName"]>;
+type DispatcherStub = ReturnType<Env["DISPATCHER"]["getByName"]>;
 
 /**
  * The `locationHint` of `RECONCILER_LOCATION_HINT`, undefined when it is empty.
@@ -16,7 +20,7 @@ export function reconcilerLocationHint(env: Env): DurableObjectLocationHint | un
  * (a hint only matters on creation), so with the hint set to the D1 database's region
  * each object's round trips to the primary stay inside that region.
  */
-export function reconcilerStub(env: Env, name: string): DurableObjectStub<ClusterReconciler> {
+export function reconcilerStub(env: Env, name: string): ReconcilerStub {
   const locationHint = reconcilerLocationHint(env);
   return locationHint === undefined ? env.RECONCILER.getByName(name) : env.RECONCILER.getByName(name, { locationHint });
 }
@@ -28,7 +32,7 @@ const DISPATCHER_NAME = "webhooks";
  * The stub of the WebhookDispatcher, created near D1 like the reconcilers (it reads the
  * events there). A misconfigured hint falls back to no hint: delivery never fails over it.
  */
-export function dispatcherStub(env: Env): DurableObjectStub<WebhookDispatcher> {
+export function dispatcherStub(env: Env): DispatcherStub {
   let locationHint: DurableObjectLocationHint | undefined;
   try {
     locationHint = reconcilerLocationHint(env);

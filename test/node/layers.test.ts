@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 
 // The arrows of docs/design.md's layout, checked on every import in src/: routes -> use
 // cases -> durable -> db -> domain, the contract importable from all and importing nothing of ours.
-const SRC = path.join(import.meta.dirname, "..", "..", "src");
+const ROOT = path.join(import.meta.dirname, "..", "..");
+const SRC = path.join(ROOT, "src");
 
 /** What each part of src/ may import besides itself. The root files are shared plumbing. */
 const ALLOWED: Record<string, readonly string[]> = {
@@ -29,6 +30,14 @@ function filesUnder(dir: string): string[] {
   });
 }
 
+/** The files a file imports by relative path (type imports too: a loop of types is still a loop). */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  return [...text.matchAll(/^(?:import|export)[^"']*from\s+["'](\.[^"']+)["']/gm)].map((match) =>
+    path.resolve(path.dirname(file), `${(match[1] ?? "").replace(/\.js$/, "")}.ts`),
+  );
+}
+
 /** The part of src/ a file belongs to: its top folder, or its own name at the root. */
 const partOf = (file: string) => path.relative(SRC, file).split(path.sep)[0] ?? "";
 
@@ -39,13 +48,33 @@ describe("src/ imports go one way", () => {
     const part = partOf(file);
     const allowed = ALLOWED[part];
     expect(allowed, `no rule for ${part}`).toBeDefined();
-    const imports = [...readFileSync(file, "utf8").matchAll(/^(?:import|export)[^"']*from\s+["'](\.[^"']+)["']/gm)];
-    const wrong = imports
-      .map((match) => path.relative(SRC, path.resolve(path.dirname(file), `${match[1]}.ts`)))
+    const wrong = importsOf(file)
+      .map((target) => path.relative(SRC, target))
       .filter((target) => {
         const targetPart = target.split(path.sep)[0] ?? "";
         return targetPart !== part && !allowed?.some((ok) => target === ok || targetPart === ok);
       });
     expect(wrong).toEqual([]);
+  });
+});
+
+describe("no import loop", () => {
+  it.each(["src", "bench", "tools", "scripts"])("in %s/", (dir) => {
+    const files = filesUnder(path.join(ROOT, dir));
+    const known = new Set(files);
+    const state = new Map<string, "open" | "done">();
+    const loops: string[] = [];
+    const visit = (file: string, trail: string[]) => {
+      if (state.get(file) === "done") return;
+      if (state.get(file) === "open") {
+        loops.push([...trail.slice(trail.indexOf(file)), file].map((f) => path.relative(ROOT, f)).join(" -> "));
+        return;
+      }
+      state.set(file, "open");
+      for (const next of importsOf(file)) if (known.has(next)) visit(next, [...trail, file]);
+      state.set(file, "done");
+    };
+    for (const file of files) visit(file, []);
+    expect(loops).toEqual([]);
   });
 });
