@@ -5,33 +5,18 @@ import { readTouchedClusters } from "../../src/db/reads";
 import type { IdentifyResponse } from "../../src/domain/contact";
 import { newBudget } from "../../src/durable/retry";
 import { newContactObjects, ownerKey } from "../../src/durable/routing";
+import { family, newPhone } from "../family";
 import { callAsAdmin, countRows, expectInvariants, identify, LIMITS, postIdentify, unique } from "../helpers";
 
-let phones = 0;
-const newPhone = () => `+3${Date.now() % 1e9}${String(++phones).padStart(3, "0")}`;
-
-/**
- * A family unmerged: 1 {mum, home} and 2 {son, home} share a phone; 3 {work, office} was
- * bridged to 1 by {mum, office}, and that bridge is unmerged, so 1 and 3 are separated.
- */
+/** A family (see family()) whose bridge is unmerged: a and c are separated. */
 async function unmergedFamily() {
-  const tag = unique("s");
-  const [mum, son, work] = [`${tag}mum@fam.io`, `${tag}son@fam.io`, `${tag}work@fam.io`];
-  const [home, office] = [newPhone(), newPhone()];
-  const first = await identify({ email: mum, phoneNumber: home });
-  const second = await identify({ email: son, phoneNumber: home });
-  const third = await identify({ email: work, phoneNumber: office });
-  await identify({ email: mum, phoneNumber: office });
-  const [a, b, c] = [first.primaryContactId, second.secondaryContactIds[0] ?? 0, third.primaryContactId];
-  const bridge = await env.DB.prepare("SELECT id FROM contact_bridges WHERE phoneContactId = ?1")
-    .bind(c)
-    .first<{ id: number }>();
-  const res = await callAsAdmin(`/contacts/${a}/unmerge`, {
+  const members = await family();
+  const res = await callAsAdmin(`/contacts/${members.a}/unmerge`, {
     method: "POST",
-    body: JSON.stringify({ bridgeId: bridge?.id }),
+    body: JSON.stringify({ bridgeId: members.bridgeId }),
   });
   expect(res.status).toBe(200);
-  return { a, b, c, mum, son, work, home, office };
+  return members;
 }
 
 /** Expects `body` to be answered with the cluster of `primary`, its phone refused as separated, nothing stored. */

@@ -1,38 +1,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { IdentifyResponse } from "../../src/domain/contact";
-import {
-  call,
-  callAsAdmin,
-  clusterRows,
-  expectInvariants,
-  identify,
-  insertRow,
-  postIdentify,
-  unique,
-} from "../helpers";
-
-let phones = 0;
-const newPhone = () => `+5${Date.now() % 1e9}${String(++phones).padStart(3, "0")}`;
+import { family, newPhone } from "../family";
+import { call, callAsAdmin, clusterRows, expectInvariants, insertRow, postIdentify, unique } from "../helpers";
 
 const unmerge = (id: number, body: unknown, as = callAsAdmin) =>
   as(`/contacts/${id}/unmerge`, { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body) });
-
-/** 1 {mum, home} and 2 {son, home} share a phone; 3 {work, office} is bridged to 1 by {mum, office}. */
-async function family() {
-  const tag = unique("u");
-  const [mum, son, work] = [`${tag}mum@fam.io`, `${tag}son@fam.io`, `${tag}work@fam.io`];
-  const [home, office] = [newPhone(), newPhone()];
-  const first = await identify({ email: mum, phoneNumber: home });
-  const second = await identify({ email: son, phoneNumber: home });
-  const third = await identify({ email: work, phoneNumber: office });
-  await identify({ email: mum, phoneNumber: office });
-  const [a, b, c] = [first.primaryContactId, second.secondaryContactIds[0] ?? 0, third.primaryContactId];
-  const bridge = await env.DB.prepare("SELECT id FROM contact_bridges WHERE phoneContactId = ?1")
-    .bind(c)
-    .first<{ id: number }>();
-  return { a, b, c, mum, son, work, home, office, bridgeId: bridge?.id ?? 0 };
-}
 
 async function separationsOf(id: number) {
   const { results } = await env.DB.prepare(

@@ -74,4 +74,21 @@ describe("D1 round trips and statements per request kind", () => {
     // Both values known: the re-pointing, the bridge and the `merged` event, in the same batch.
     expect(result.d1).toEqual({ roundTrips: 2, statements: 7 });
   });
+
+  it("a merge refused by a separation: the one read, which brought the separation, and nothing else", async () => {
+    const a = await identifyContact(env, { email: `${unique("sa")}@rt.test`, phoneNumber: newPhone() }, "t", LIMITS);
+    const b = { email: `${unique("sb")}@rt.test`, phoneNumber: newPhone() };
+    const other = await identifyContact(env, b, "test-request", LIMITS);
+    const [low, high] = [a.answer.primaryContactId, other.answer.primaryContactId];
+    await env.DB.prepare(
+      "INSERT INTO contact_separations (lowContactId, highContactId, requestId) VALUES (?1, ?2, 't')",
+    )
+      .bind(low, high)
+      .run();
+    const result = await identifyContact(env, { email: a.answer.emails[0], phoneNumber: b.phoneNumber }, "t", LIMITS);
+    expect(result.outcome).toBe("unchanged");
+    expect(result.ignored).toEqual([{ field: "phoneNumber", reason: "separated" }]);
+    expect(result.objectCalls).toBe(0);
+    expect(result.d1).toEqual({ roundTrips: 1, statements: 1 });
+  });
 });
