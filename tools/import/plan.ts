@@ -57,12 +57,6 @@ export type ImportPlan = {
 };
 
 /**
- * Whether the service records a merge's bridge on its `merged` event and its request id on
- * the bridge: one switch, set as src/db writes them, that the equivalence test checks.
- */
-const RECORD_BRIDGE_LINKS = true;
-
-/**
  * The database one-at-a-time `/identify` calls would build from an empty one, kept as
  * the reads of src/db see it: the first (lowest-id) holder of each value, and each
  * cluster's contacts by root. No contact is ever deleted here, and every cluster grows
@@ -179,7 +173,7 @@ export function planImport(records: Iterable<OrderedRecord>, limits: ClusterLimi
         emailContactId: model.holder("email", who.email),
         phoneContactId: model.holder("phoneNumber", who.phoneNumber),
         createdAt: at,
-        requestId: RECORD_BRIDGE_LINKS ? requestId : null,
+        requestId,
       });
     }
     const primaryId = plan.primaryId;
@@ -191,7 +185,7 @@ export function planImport(records: Iterable<OrderedRecord>, limits: ClusterLimi
         kind: "merged",
         primaryContactId: primaryId,
         contactIds: plan.absorb.length > 0 ? plan.absorb : [primaryId],
-        bridgeId: RECORD_BRIDGE_LINKS ? bridgeId : null,
+        bridgeId,
         requestId,
       });
     }
