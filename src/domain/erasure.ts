@@ -76,18 +76,23 @@ function tieLegacySurvivors(
   const legacy = bridges.filter((bridge) => bridge.kind === "legacy");
   const groups = new UnionFind();
   for (const bridge of legacy) groups.union(bridge.emailContactId, bridge.phoneContactId);
-  const members = new Map<number, Set<number>>();
+  // Each group's members and bridges, gathered in one pass: linear in the bridges.
+  const members = new Map<number, { ids: Set<number>; bridgeIds: number[] }>();
   for (const bridge of legacy) {
-    for (const id of [bridge.emailContactId, bridge.phoneContactId]) {
-      const group = groups.find(id);
-      members.set(group, (members.get(group) ?? new Set()).add(id));
+    const group = groups.find(bridge.emailContactId);
+    let entry = members.get(group);
+    if (!entry) {
+      entry = { ids: new Set(), bridgeIds: [] };
+      members.set(group, entry);
     }
+    entry.ids.add(bridge.emailContactId).add(bridge.phoneContactId);
+    entry.bridgeIds.push(bridge.id);
   }
   const removed: number[] = [];
   const added: ErasurePlan["addedBridges"] = [];
-  for (const [group, ids] of members) {
+  for (const { ids, bridgeIds } of members.values()) {
     if (![...ids].some((id) => gone.has(id))) continue;
-    removed.push(...legacy.filter((bridge) => groups.find(bridge.emailContactId) === group).map((bridge) => bridge.id));
+    for (const id of bridgeIds) removed.push(id);
     const survivors = [...ids]
       .filter((id) => !gone.has(id))
       .map((id) => byId.get(id))
@@ -172,10 +177,24 @@ export function planErasure(
     }
   }
 
-  // 4. Events, per touched cluster.
+  // 4. Events, per touched cluster. Rows and resulting clusters are grouped by root once,
+  // so that planning stays linear however many rows and clusters there are.
+  const membersOf = new Map<number, StoredContact[]>();
+  for (const row of rows) {
+    for (const root of new Set([rootOf(row), row.id])) {
+      if (!roots.has(root)) continue;
+      const members = membersOf.get(root);
+      if (members) members.push(row);
+      else membersOf.set(root, [row]);
+    }
+  }
+  const clusterOfRow = new Map<number, number>();
+  clusters.forEach((cluster, index) => {
+    for (const row of cluster) clusterOfRow.set(row.id, index);
+  });
   const events: PlannedEvent[] = [];
   for (const root of [...roots].sort((a, b) => a - b)) {
-    const members = rows.filter((row) => rootOf(row) === root || row.id === root);
+    const members = membersOf.get(root) ?? [];
     const changed = members
       .filter((row) => deleted.has(row.id) || lostEmail.has(row.id) || lostPhone.has(row.id))
       .map((row) => row.id)
@@ -184,8 +203,13 @@ export function planErasure(
     // Only the deleted contacts: a consumer's mirror drops what `erased` lists (docs/feed.md).
     const gone = changed.filter((id) => deleted.has(id));
     events.push({ kind: "erased", primaryContactId: root, contactIds: gone, previousPrimaryContactId: root });
-    const memberIds = new Set(members.map((row) => row.id));
-    const results = clusters.filter((cluster) => cluster.some((row) => memberIds.has(row.id)));
+    // The resulting clusters in the order re-forming gave them (by primary id), each once.
+    const indexes = new Set<number>();
+    for (const row of members) {
+      const index = clusterOfRow.get(row.id);
+      if (index !== undefined) indexes.add(index);
+    }
+    const results = [...indexes].sort((a, b) => a - b).flatMap((index) => clusters.slice(index, index + 1));
     const unchanged = results.length === 1 && results[0]?.[0]?.id === root;
     if (unchanged) continue;
     for (const cluster of results) {
