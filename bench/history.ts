@@ -6,6 +6,7 @@
  */
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
+import { seededRandom } from "./random";
 
 export type HistoryOptions = {
   records: number;
@@ -20,18 +21,6 @@ export type HistoryOptions = {
   invalid?: number;
 };
 
-/** mulberry32: small, seeded, and fast enough for millions of draws. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const START = Date.UTC(2022, 0, 1);
 const SPAN_MS = 3 * 365 * 86_400_000;
 
@@ -40,7 +29,7 @@ type Row = { email?: string; phoneNumber?: string; createdAt?: string };
 /** The records of a history file, in file order. */
 export function* historyRecords(options: HistoryOptions): Generator<Row> {
   const { records, seed = 1, dated = true, invalid = 0.005 } = options;
-  const next = random(seed);
+  const next = seededRandom(seed);
   const customers = Math.max(1, options.customers ?? Math.ceil(records / 3));
   const email = (c: number) => (next() < 0.8 ? `customer${c}@shop.example` : `c${c}.alt@mail.example`);
   const phone = (c: number) => `+4477${String(c).padStart(8, "0")}${next() < 0.85 ? "" : "9"}`;

@@ -7,6 +7,7 @@ import {
   type UniformClusters,
 } from "./dataset";
 import type { BenchRequest } from "./load";
+import { seededRandom } from "./random";
 
 export const WORKLOADS = [
   "health",
@@ -52,18 +53,6 @@ const HOT_CLUSTERS = 4;
  * busy, few enough that no cluster nears the 50-email limit (preloaded ones hold <= 20).
  */
 const LINKS_PER_HOT_CLUSTER = 25;
-
-/** mulberry32: a tiny seeded generator, so two runs send the same sequence. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HEALTH: BenchRequest = { method: "GET", path: "/health" };
 

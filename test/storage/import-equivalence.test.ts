@@ -1,6 +1,7 @@
 import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { seededRandom } from "../../bench/random";
 import { parseBlockList } from "../../src/domain/blocking";
 import { parseClusterLimits } from "../../src/domain/limits";
 import { type OrderedRecord, planImport } from "../../tools/import/plan";
@@ -15,18 +16,6 @@ import { postIdentify } from "../helpers";
 
 type FileRow = { line: number; email?: string; phoneNumber?: string | number; createdAt: string };
 
-/** mulberry32: a small seeded generator, so that a failure replays. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A file of history: emails and phones drawn from small pools (so that records link and
  * merge, often through both values), written as people type them (case, spaces,
@@ -35,7 +24,7 @@ function random(seed: number): () => number {
  * with others (over the limits). Times on the hour, so that many tie, in shuffled file order.
  */
 function historyFile(seed: number, records: number): FileRow[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)] as T;
   const email = (i: number) => pick([`user${i}@shop.example`, ` User${i}@Shop.Example `, `USER${i}@SHOP.EXAMPLE`]);
   const phone = (i: number) =>
