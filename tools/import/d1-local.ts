@@ -7,8 +7,8 @@
  */
 import path from "node:path";
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
-import { unstable_readConfig } from "wrangler";
 import type { D1Executor } from "./load-d1";
+import { readWranglerToml } from "./wrangler-toml";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -34,8 +34,7 @@ export default {
  * directory, as wrangler takes it), or under `.wrangler/state` beside wrangler.toml.
  */
 export async function localD1(persistTo: string | undefined): Promise<D1Executor> {
-  const config = unstable_readConfig({ config: path.join(ROOT, "wrangler.toml") });
-  const binding = config.d1_databases.find((d1: { binding: string }) => d1.binding === "DB");
+  const binding = readWranglerToml().database;
   if (!binding) throw new Error("wrangler.toml has no D1 binding named DB");
   const id = binding.preview_database_id ?? binding.database_id ?? binding.binding;
   const state = persistTo ? path.resolve(process.cwd(), persistTo) : path.join(ROOT, ".wrangler", "state");

@@ -6,7 +6,7 @@
  * twice changes nothing the second time, which is what makes that safe.
  */
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
-import type { Kept } from "./collect";
+import { type Kept, type KeptRecords, keptAt } from "./collect";
 import type { RejectsFile } from "./rejects";
 
 export type ServiceTarget = { url: string; token: string; concurrency: number };
@@ -104,7 +104,7 @@ async function send(target: ServiceTarget, record: Kept): Promise<Sent> {
  */
 export async function loadThroughService(
   target: ServiceTarget,
-  records: readonly Kept[],
+  records: KeptRecords | readonly Kept[],
   from: number,
   saved: { stateFile: string; digest: string },
   rejects: RejectsFile,
@@ -128,7 +128,7 @@ export async function loadThroughService(
   };
   const worker = async () => {
     for (let i = next++; i < records.length && !stopped; i = next++) {
-      const record = records[i];
+      const record = keptAt(records, i);
       if (!record) break;
       const sent = await send(target, record);
       if (sent.kind === "refused") {

@@ -95,22 +95,25 @@ async function collect(opts: Options, rejects: RejectsFile, progress: Progress, 
 }
 
 /**
- * The kept records as the planner takes them, consuming `collected.kept`: each record is let
- * go once planned, so that the plan's rows replace the file's records in memory rather than
- * adding to them (a million records must fit in 1 GiB).
+ * The kept records as the planner takes them, letting go of each record's values once
+ * planned, so that the plan's rows replace the file's records in memory rather than adding
+ * to them (a million records must fit in 1 GiB).
  */
 function* ordered(collected: Collected, importId: string, importTime: string, onRecord: () => void) {
-  const pending = collected.kept.reverse();
-  for (let kept = pending.pop(); kept !== undefined; kept = pending.pop()) {
+  const { kept } = collected;
+  for (let index = 0; index < kept.length; index++) {
+    const record = kept.get(index);
+    if (record === undefined) break;
+    kept.forget(index);
     onRecord();
-    const record: OrderedRecord = {
-      line: kept.line,
-      who: kept.who,
-      ignored: kept.ignored,
-      at: kept.at ?? importTime,
-      requestId: importRequestId(importId, kept.line),
+    const next: OrderedRecord = {
+      line: record.line,
+      who: record.who,
+      ignored: record.ignored,
+      at: record.at ?? importTime,
+      requestId: importRequestId(importId, record.line),
     };
-    yield record;
+    yield next;
   }
 }
 

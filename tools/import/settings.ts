@@ -3,12 +3,9 @@
  * gives the Worker (BLOCKED_IDENTIFIERS, MAX_EMAILS_PER_CLUSTER, MAX_PHONES_PER_CLUSTER),
  * parsed by the Worker's own parsers, so that the import refuses and links exactly as the service would.
  */
-import path from "node:path";
-import { unstable_readConfig } from "wrangler";
 import { type BlockList, parseBlockList } from "../../src/domain/blocking";
 import { type ClusterLimits, parseClusterLimits } from "../../src/domain/limits";
-
-const ROOT = path.resolve(import.meta.dirname, "../..");
+import { readWranglerToml } from "./wrangler-toml";
 
 /** The protection in force, and a key of its variables (part of an import's ledger id). */
 export type ImportSettings = { blockList: BlockList; limits: ClusterLimits; key: string };
@@ -19,7 +16,7 @@ export type ImportSettings = { blockList: BlockList; limits: ClusterLimits; key:
  * @throws BlockListError or ClusterLimitError for a malformed value, as the Worker would fail closed.
  */
 export function readSettings(): ImportSettings {
-  const vars = unstable_readConfig({ config: path.join(ROOT, "wrangler.toml") }).vars as Record<string, unknown>;
+  const { vars } = readWranglerToml();
   const text = (name: string) => (vars[name] === undefined ? undefined : String(vars[name]));
   const blocked = text("BLOCKED_IDENTIFIERS");
   const emails = text("MAX_EMAILS_PER_CLUSTER");
