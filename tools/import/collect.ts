@@ -83,6 +83,17 @@ export class KeptRecords {
     };
   }
 
+  /** Lets go of every record (the columns too): the plan holds what is still needed. */
+  clear(): void {
+    this.lines = new Int32Array(0);
+    this.times = new Float64Array(0);
+    this.emails.length = 0;
+    this.phones.length = 0;
+    this.ignored.clear();
+    this.order = undefined;
+    this.count = 0;
+  }
+
   /** Lets go of the values of the record `index`-th in apply order (already read for the last time). */
   forget(index: number): void {
     const at = this.order?.[index] ?? index;

@@ -96,7 +96,7 @@ async function collect(opts: Options, rejects: RejectsFile, progress: Progress, 
 
 /**
  * The kept records as the planner takes them, letting go of each record's values once
- * planned, so that the plan's rows replace the file's records in memory rather than adding
+ * planned and of the columns at the end, so that the plan's rows replace the file's records in memory rather than adding
  * to them (a million records must fit in 1 GiB).
  */
 function* ordered(collected: Collected, importId: string, importTime: string, onRecord: () => void) {
@@ -115,6 +115,7 @@ function* ordered(collected: Collected, importId: string, importTime: string, on
     };
     yield next;
   }
+  kept.clear();
 }
 
 /** Opens the target database for `use`, and closes it after. */
