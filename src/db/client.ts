@@ -1,6 +1,6 @@
-import { DrizzleQueryError, isNull, sql } from "drizzle-orm";
+import { DrizzleQueryError, isNull, type SQL, sql } from "drizzle-orm";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
-import { contacts } from "./schema";
+import { contactBridges, contacts } from "./schema";
 
 export type Database = DrizzleD1Database & { $client: D1Database };
 
@@ -17,6 +17,20 @@ export const rowColumns = {
   linkPrecedence: contacts.linkPrecedence,
   createdAt: contacts.createdAt,
 };
+
+/** The columns of a bridge as erasure, unmerge and the graph read it (StoredBridge). */
+export const bridgeColumns = {
+  id: contactBridges.id,
+  kind: contactBridges.kind,
+  emailContactId: contactBridges.emailContactId,
+  phoneContactId: contactBridges.phoneContactId,
+  createdAt: contactBridges.createdAt,
+  requestId: contactBridges.requestId,
+};
+
+/** The bridges with either end among the contact ids `ids` selects. */
+export const bridgesOf = (ids: SQL) =>
+  sql`${contactBridges.emailContactId} IN (${ids}) OR ${contactBridges.phoneContactId} IN (${ids})`;
 
 export const NOW = sql`strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
 export const live = isNull(contacts.deletedAt);

@@ -2,7 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Bridge, ErasurePlan, ErasureTarget, StoredContact } from "../domain/erasure";
 import type { StoredBridge } from "../domain/graph";
-import { type Database, NOW, rowColumns, withoutParameters } from "./client";
+import { bridgeColumns, bridgesOf, type Database, NOW, rowColumns, withoutParameters } from "./client";
 import { indexNewEvents } from "./event-index";
 import { ClusterChangedError, guardStatement, isGuardAbort } from "./guard";
 import { contactBridges, contactEvents, contactSeparations, contacts } from "./schema";
@@ -30,9 +30,6 @@ function scope(target: ErasureTarget): SQL {
     SELECT id FROM contacts WHERE id IN (SELECT id FROM core) OR linkedId IN (SELECT id FROM core)`;
 }
 
-const bridgesOf = (ids: SQL) =>
-  sql`${contactBridges.emailContactId} IN (${ids}) OR ${contactBridges.phoneContactId} IN (${ids})`;
-
 /**
  * Reads what an erasure (or an unmerge) needs in one round trip: every row in its scope,
  * soft-deleted ones included, by id, and the bridges of those rows.
@@ -49,14 +46,7 @@ export async function readErasureScope(
         .where(sql`${contacts.id} IN (${scope(target)})`)
         .orderBy(contacts.id),
       db
-        .select({
-          id: contactBridges.id,
-          kind: contactBridges.kind,
-          emailContactId: contactBridges.emailContactId,
-          phoneContactId: contactBridges.phoneContactId,
-          createdAt: contactBridges.createdAt,
-          requestId: contactBridges.requestId,
-        })
+        .select(bridgeColumns)
         .from(contactBridges)
         .where(bridgesOf(scope(target)))
         .orderBy(contactBridges.id),

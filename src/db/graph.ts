@@ -3,7 +3,7 @@ import type { Separation } from "../contract/graph";
 import type { ContactRow } from "../domain/contact";
 import type { StoredBridge } from "../domain/graph";
 import { type ClusterLimits, maxContacts } from "../domain/limits";
-import { type Database, rowColumns, withoutParameters } from "./client";
+import { bridgeColumns, bridgesOf, type Database, rowColumns, withoutParameters } from "./client";
 import { windowSql } from "./cluster-sql";
 import { contactBridges, contactSeparations, contacts } from "./schema";
 
@@ -37,16 +37,9 @@ function clusterRows(db: Database, ids: SQL) {
 
 function clusterBridges(db: Database, ids: SQL, limits: ClusterLimits) {
   return db
-    .select({
-      id: contactBridges.id,
-      kind: contactBridges.kind,
-      emailContactId: contactBridges.emailContactId,
-      phoneContactId: contactBridges.phoneContactId,
-      createdAt: contactBridges.createdAt,
-      requestId: contactBridges.requestId,
-    })
+    .select(bridgeColumns)
     .from(contactBridges)
-    .where(sql`${contactBridges.emailContactId} IN (${ids}) OR ${contactBridges.phoneContactId} IN (${ids})`)
+    .where(bridgesOf(ids))
     .orderBy(contactBridges.id)
     .limit(rowsCap(limits));
 }
