@@ -114,14 +114,8 @@ describe("an import into an empty database", () => {
     for (const row of ordered) {
       const screened = screenRecord({ email: row.email, phoneNumber: row.phoneNumber }, blockList);
       if (!screened.ok) continue;
-      const at = parseCreatedAt(row.createdAt) ?? "";
-      accepted.push({
-        line: row.line,
-        who: screened.who,
-        ignored: screened.ignored,
-        at,
-        requestId: `import-${row.line}`,
-      });
+      const at = Date.parse(parseCreatedAt(row.createdAt) ?? "");
+      accepted.push({ line: row.line, who: screened.who, ignored: screened.ignored, at });
     }
     planned = planImport(accepted, limits);
     const ledger = {
@@ -131,7 +125,8 @@ describe("an import into an empty database", () => {
       startedAt: new Date().toISOString(),
     };
     // Small chunks, so that the load crosses chunk boundaries in every table.
-    for (const chunk of importChunks(planned, ledger, { rowsPerChunk: 97 })) {
+    const requestId = (line: number) => `import-${line}`;
+    for (const chunk of importChunks(planned, ledger, requestId, { rowsPerChunk: 97 })) {
       await env.IMPORT_TEST_DB.batch(chunk.statements.map((sql) => env.IMPORT_TEST_DB.prepare(sql)));
     }
   }, 120_000);

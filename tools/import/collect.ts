@@ -7,13 +7,14 @@
 import { createHash } from "node:crypto";
 import type { BlockList, Ignored } from "../../src/domain/blocking";
 import type { Identifiers } from "../../src/domain/contact";
+import { NumberColumn } from "./columns";
 import { ImportFileError, type ReadProgress, readRecords } from "./read";
 import type { RejectsFile } from "./rejects";
 import { parseCreatedAt } from "./timestamps";
 import { screenRecord } from "./validate";
 
-/** An accepted record before the import's time and request ids are known. */
-export type Kept = { line: number; who: Identifiers; ignored: readonly Ignored[]; at: string | undefined };
+/** An accepted record; `at` is its createdAt in epoch milliseconds (parseCreatedAt's instant), if it has one. */
+export type Kept = { line: number; who: Identifiers; ignored: readonly Ignored[]; at: number | undefined };
 
 /** What most records have had ignored: one shared empty list rather than a million. */
 const NOTHING_IGNORED: readonly Ignored[] = Object.freeze([]);
@@ -25,9 +26,9 @@ const NOTHING_IGNORED: readonly Ignored[] = Object.freeze([]);
  * record has some. Read in apply order with `get`.
  */
 export class KeptRecords {
-  private lines = new Int32Array(1024);
+  private readonly lines = new NumberColumn(Int32Array);
   /** `createdAt` as epoch milliseconds; NaN for none. */
-  private times = new Float64Array(1024);
+  private readonly times = new NumberColumn(Float64Array);
   private readonly emails: (string | undefined)[] = [];
   private readonly phones: (string | undefined)[] = [];
   private readonly ignored = new Map<number, readonly Ignored[]>();
@@ -41,17 +42,9 @@ export class KeptRecords {
 
   /** Appends a record (file order). */
   push(record: Kept): void {
-    if (this.count === this.lines.length) {
-      const lines = new Int32Array(this.count * 2);
-      lines.set(this.lines);
-      this.lines = lines;
-      const times = new Float64Array(this.count * 2);
-      times.set(this.times);
-      this.times = times;
-    }
     const at = this.count;
-    this.lines[at] = record.line;
-    this.times[at] = record.at === undefined ? Number.NaN : Date.parse(record.at);
+    this.lines.push(record.line);
+    this.times.push(record.at ?? Number.NaN);
     this.emails.push(record.who.email);
     this.phones.push(record.who.phoneNumber);
     if (record.ignored.length > 0) this.ignored.set(at, record.ignored);
@@ -61,7 +54,7 @@ export class KeptRecords {
   /** Puts the records in apply order: by time, equal times in file order. */
   sortByTime(): void {
     const times = this.times;
-    this.order = new Uint32Array(this.count).map((_, i) => i).sort((a, b) => times[a] - times[b] || a - b);
+    this.order = new Uint32Array(this.count).map((_, i) => i).sort((a, b) => times.get(a) - times.get(b) || a - b);
   }
 
   /** The record `index`-th in apply order. */
@@ -73,20 +66,19 @@ export class KeptRecords {
     const phoneNumber = this.phones[at];
     if (email !== undefined) who.email = email;
     if (phoneNumber !== undefined) who.phoneNumber = phoneNumber;
-    const time = this.times[at];
+    const time = this.times.get(at);
     return {
-      line: this.lines[at] ?? 0,
+      line: this.lines.get(at),
       who,
       ignored: this.ignored.get(at) ?? NOTHING_IGNORED,
-      // parseCreatedAt's form (toISOString of whole milliseconds) survives the round trip.
-      at: time === undefined || Number.isNaN(time) ? undefined : new Date(time).toISOString(),
+      at: Number.isNaN(time) ? undefined : time,
     };
   }
 
   /** Lets go of every record (the columns too): the plan holds what is still needed. */
   clear(): void {
-    this.lines = new Int32Array(0);
-    this.times = new Float64Array(0);
+    this.lines.clear();
+    this.times.clear();
     this.emails.length = 0;
     this.phones.length = 0;
     this.ignored.clear();
@@ -143,15 +135,16 @@ export async function collectRecords(
           "either every record has a createdAt or none has",
       );
     }
-    let at: string | undefined;
+    let at: number | undefined;
     if (record.createdAt !== undefined) {
-      at = parseCreatedAt(record.createdAt);
-      if (at === undefined) {
+      const parsed = parseCreatedAt(record.createdAt);
+      if (parsed === undefined) {
         throw new ImportFileError(
           `line ${record.line}: createdAt ${JSON.stringify(record.createdAt.slice(0, 40))} is not an ISO-8601 date ` +
             "or date-time with a time zone (e.g. 2024-03-01T09:30:00Z)",
         );
       }
+      at = Date.parse(parsed);
     }
     const screened = record.refused ?? screenRecord(record.fields, blockList);
     if (!screened.ok) {

@@ -4,6 +4,7 @@
  * through a D1Executor: the local one of `npm run dev` (d1-local.ts) or production's (d1-remote.ts).
  */
 import type { ImportPlan } from "./plan";
+import { importRequestId } from "./request-ids";
 import { type Chunk, importChunks, type Ledger } from "./statements";
 
 /** Runs SQL on one D1 database. */
@@ -47,7 +48,8 @@ export async function readState(db: D1Executor, id: string): Promise<DatabaseSta
 
 /**
  * Loads `plan` into `db` from chunk `from` on, each chunk one transaction, calling
- * `onChunk` after each is committed.
+ * `onChunk` after each is committed. Each record's writes carry a request id derived from
+ * the ledger id and its line, so a resumed load writes the ids an uninterrupted one would.
  */
 export async function loadChunks(
   db: D1Executor,
@@ -56,7 +58,8 @@ export async function loadChunks(
   from: number,
   onChunk: (chunk: Chunk) => void,
 ): Promise<void> {
-  for (const chunk of importChunks(plan, ledger, { from, now: new Date().toISOString() })) {
+  const requestId = (line: number) => importRequestId(ledger.id, line);
+  for (const chunk of importChunks(plan, ledger, requestId, { from, now: new Date().toISOString() })) {
     await db.transaction(chunk.statements);
     onChunk(chunk);
   }

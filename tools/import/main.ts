@@ -18,7 +18,6 @@ import { type ImportCounts, type OrderedRecord, planImport } from "./plan";
 import { Progress, type Summary, summaryText } from "./progress";
 import { ImportFileError } from "./read";
 import { RejectsFile } from "./rejects";
-import { importRequestId } from "./request-ids";
 import { readSettings } from "./settings";
 import { chunkCount, type Ledger } from "./statements";
 
@@ -99,7 +98,7 @@ async function collect(opts: Options, rejects: RejectsFile, progress: Progress, 
  * planned and of the columns at the end, so that the plan's rows replace the file's records in memory rather than adding
  * to them (a million records must fit in 1 GiB).
  */
-function* ordered(collected: Collected, importId: string, importTime: string, onRecord: () => void) {
+function* ordered(collected: Collected, importTime: number, onRecord: () => void) {
   const { kept } = collected;
   for (let index = 0; index < kept.length; index++) {
     const record = kept.get(index);
@@ -111,7 +110,6 @@ function* ordered(collected: Collected, importId: string, importTime: string, on
       who: record.who,
       ignored: record.ignored,
       at: record.at ?? importTime,
-      requestId: importRequestId(importId, record.line),
     };
     yield next;
   }
@@ -164,7 +162,7 @@ async function intoD1(opts: Options, collected: Collected, progress: Progress, c
   progress.start("plan", collected.kept.length, "records");
   let planned = 0;
   const plan = planImport(
-    ordered(collected, id, importTime, () => {
+    ordered(collected, Date.parse(importTime), () => {
       planned += 1;
       counters.applied = planned;
       if (planned % 4096 === 0) progress.update(planned);

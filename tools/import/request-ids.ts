@@ -8,8 +8,5 @@ import { createHash } from "node:crypto";
 export function importRequestId(importId: string, line: number): string {
   const hex = createHash("sha256").update(`${importId}:${line}`).digest("hex");
   const variant = ((Number.parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
-  const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-  // Copied flat: the template above is a tree of slices holding on to the whole digest,
-  // several times the id's own size, and an import keeps one id per event in memory.
-  return Buffer.from(id, "latin1").toString("latin1");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

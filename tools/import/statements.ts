@@ -6,6 +6,9 @@
  */
 import type { ImportPlan, PlannedBridge, PlannedContact, PlannedEvent } from "./plan";
 
+/** The request id written with the rows that the record on `line` made. */
+export type RequestIds = (line: number) => string;
+
 /** The ledger row of one import (the `imports` table, src/db/schema.ts). */
 export type Ledger = { id: string; source: string; records: number; startedAt: string };
 
@@ -26,8 +29,8 @@ function literal(value: string | number | null): string {
 
 type Table<Row> = {
   name: string;
-  columns: readonly (keyof Row & string)[];
-  values: (row: Row) => (string | number | null)[];
+  columns: readonly string[];
+  values: (row: Row, requestId: RequestIds) => (string | number | null)[];
 };
 
 const CONTACTS: Table<PlannedContact> = {
@@ -38,12 +41,20 @@ const CONTACTS: Table<PlannedContact> = {
 const BRIDGES: Table<PlannedBridge> = {
   name: "contact_bridges",
   columns: ["id", "emailContactId", "phoneContactId", "createdAt", "requestId"],
-  values: (b) => [b.id, b.emailContactId, b.phoneContactId, b.createdAt, b.requestId],
+  values: (b, requestId) => [b.id, b.emailContactId, b.phoneContactId, b.createdAt, requestId(b.line)],
 };
 const EVENTS: Table<PlannedEvent> = {
   name: "contact_events",
   columns: ["id", "at", "kind", "primaryContactId", "contactIds", "bridgeId", "requestId"],
-  values: (e) => [e.id, e.at, e.kind, e.primaryContactId, JSON.stringify(e.contactIds), e.bridgeId, e.requestId],
+  values: (e, requestId) => [
+    e.id,
+    e.at,
+    e.kind,
+    e.primaryContactId,
+    JSON.stringify(e.contactIds),
+    e.bridgeId,
+    requestId(e.line),
+  ],
 };
 type IndexRow = { contactId: number; eventId: number };
 const EVENT_INDEX: Table<IndexRow> = {
@@ -52,10 +63,12 @@ const EVENT_INDEX: Table<IndexRow> = {
   values: (r) => [r.contactId, r.eventId],
 };
 
-function* inserts<Row>(table: Table<Row>, rows: readonly Row[]): Generator<string> {
+function* inserts<Row>(table: Table<Row>, rows: readonly Row[], requestId: RequestIds): Generator<string> {
   const head = `INSERT INTO ${table.name} (${table.columns.join(", ")}) VALUES\n`;
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    const tuples = rows.slice(i, i + ROWS_PER_INSERT).map((row) => `(${table.values(row).map(literal).join(", ")})`);
+    const tuples = rows
+      .slice(i, i + ROWS_PER_INSERT)
+      .map((row) => `(${table.values(row, requestId).map(literal).join(", ")})`);
     yield `${head}${tuples.join(",\n")}`;
   }
 }
@@ -79,26 +92,39 @@ export function chunkCount(plan: ImportPlan, rowsPerChunk = ROWS_PER_CHUNK): num
 /** Where to start (1-based chunk), the time to mark the ledger finished with, and the chunk size. */
 export type ChunkOptions = { from?: number; now?: string; rowsPerChunk?: number };
 
+/** Rows `first` to `last` (ids) of a plan's table, read from its columns. */
+function rowsOf<Row>(table: { row(id: number): Row }, first: number, last: number): Row[] {
+  const rows: Row[] = [];
+  for (let id = first; id <= last; id++) rows.push(table.row(id));
+  return rows;
+}
+
 /**
  * The chunks that load `plan`, from chunk `from` on: contacts in id order (a secondary's
  * primary is older, so already written), then bridges, then events with their index rows.
- * The first chunk opens the ledger row, the last one marks it finished at `now`.
+ * The first chunk opens the ledger row, the last one marks it finished at `now`. Rows are
+ * read from the plan's columns a chunk at a time, and named by `requestId` as written.
  */
-export function* importChunks(plan: ImportPlan, ledger: Ledger, options: ChunkOptions = {}): Generator<Chunk> {
+export function* importChunks(
+  plan: ImportPlan,
+  ledger: Ledger,
+  requestId: RequestIds,
+  options: ChunkOptions = {},
+): Generator<Chunk> {
   const { from = 1, now = ledger.startedAt, rowsPerChunk = ROWS_PER_CHUNK } = options;
   const total = chunkCount(plan, rowsPerChunk);
   const slices: (() => Generator<string>)[] = [];
-  const slice = <Row>(table: Table<Row>, rows: readonly Row[], expand?: (part: Row[]) => Generator<string>) => {
-    for (let i = 0; i < rows.length; i += rowsPerChunk) {
-      const part = rows.slice(i, i + rowsPerChunk);
-      slices.push(expand ? () => expand(part) : () => inserts(table, part));
+  const slice = <Row>(rows: { length: number; row(id: number): Row }, write: (part: Row[]) => Generator<string>) => {
+    for (let first = 1; first <= rows.length; first += rowsPerChunk) {
+      const last = Math.min(rows.length, first + rowsPerChunk - 1);
+      slices.push(() => write(rowsOf(rows, first, last)));
     }
   };
-  slice(CONTACTS, plan.contacts);
-  slice(BRIDGES, plan.bridges);
-  slice(EVENTS, plan.events, function* (part) {
-    yield* inserts(EVENTS, part);
-    yield* inserts(EVENT_INDEX, indexRows(part));
+  slice(plan.contacts, (part) => inserts(CONTACTS, part, requestId));
+  slice(plan.bridges, (part) => inserts(BRIDGES, part, requestId));
+  slice(plan.events, function* (part) {
+    yield* inserts(EVENTS, part, requestId);
+    yield* inserts(EVENT_INDEX, indexRows(part), requestId);
   });
   for (let index = from; index <= total; index++) {
     const statements = [...(slices[index - 1]?.() ?? [])];
