@@ -211,8 +211,10 @@ describe("npm run import: dry run, twice, progress", () => {
       .filter((line) => line.startsWith("import "));
     for (const line of lines) {
       expect(line).toMatch(
-        /^import (read|plan|load): \d+% \| read \d+ applied \d+ rejected \d+ \| \d+\/s \| ETA (\d+|\?)s$/,
+        /^import (read|plan|load): \d+% \| read \d+ applied \d+ rejected \d+ \| \d+ (records|chunks)\/s \| ETA (\d+|\?)s$/,
       );
+      // Each phase's rate counts what that phase moves: the load its chunks.
+      expect(line.includes(" chunks/s "), line).toBe(line.startsWith("import load:"));
     }
     expect(lines.map((line) => line.split(":")[0])).toEqual(
       expect.arrayContaining(["import read", "import plan", "import load"]),

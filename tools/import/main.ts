@@ -180,8 +180,7 @@ async function intoD1(opts: Options, collected: Collected, progress: Progress, c
       `the plan has ${total} chunks but the stopped import had ${ledger.chunksTotal}: not the same import`,
     );
   }
-  progress.start("load", total, "chunks");
-  progress.update(from - 1);
+  progress.start("load", total, "chunks", from - 1);
   await withDatabase(opts, (db) => loadChunks(db, plan, book, from, (chunk) => progress.update(chunk.index)));
   progress.stop();
   const resumed = from > 1 ? ` (resumed at chunk ${from} of ${total})` : "";
@@ -201,7 +200,7 @@ async function throughService(
   const from = opts.resume ? await savedProgress(stateFile, collected.digest, url) : 0;
   if (opts["dry-run"])
     return { counts: undefined, note: `dry run: ${collected.kept.length - from} records to send, nothing sent` };
-  progress.start("send", collected.kept.length, "records");
+  progress.start("send", collected.kept.length, "records", from);
   const counts = await loadThroughService(
     { url, token: opts.token ?? "", concurrency: opts.concurrency },
     collected.kept,

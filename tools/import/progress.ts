@@ -19,6 +19,10 @@ export class Progress {
   private startedAt = Date.now();
   private lastLine = 0;
   private value = 0;
+  /** Where the phase started (a resumed load starts past its written chunks). */
+  private base = 0;
+  /** What the rate counts: records while reading (the bar itself counts bytes), the phase's steps after. */
+  private rateUnit = "";
   /** The value the last plain line showed (-1: none yet in this phase). */
   private printed = -1;
 
@@ -27,31 +31,33 @@ export class Progress {
     private readonly out: NodeJS.WriteStream = process.stderr,
   ) {}
 
-  /** Starts a phase of `total` steps (`unit`: what a step is, for the plain lines). */
-  start(phase: string, total: number, unit: string): void {
+  /** Starts a phase of `total` steps (`unit`: what a step is), `from` of them already done. */
+  start(phase: string, total: number, unit: string, from = 0): void {
     this.stop();
     this.phase = phase;
     this.total = Math.max(total, 1);
     this.startedAt = Date.now();
     this.lastLine = Date.now();
-    this.value = 0;
+    this.value = from;
+    this.base = from;
+    this.rateUnit = phase === "read" ? "records" : unit;
     this.printed = -1;
     if (!this.out.isTTY) return;
     this.bar = new cliProgress.SingleBar(
       {
         stream: this.out,
-        format: `${phase.padEnd(8)} [{bar}] {percentage}% | {value}/{total} ${unit} | read {read} applied {applied} rejected {rejected} | {rate}/s | ETA {eta_formatted}`,
+        format: `${phase.padEnd(8)} [{bar}] {percentage}% | {value}/{total} ${unit} | read {read} applied {applied} rejected {rejected} | {rate} ${this.rateUnit}/s | ETA {eta_formatted}`,
         hideCursor: true,
         etaBuffer: 50,
       },
       cliProgress.Presets.shades_classic,
     );
-    this.bar.start(this.total, 0, this.payload());
+    this.bar.start(this.total, from, this.payload());
   }
 
   private payload() {
-    const moving = this.phase === "read" ? this.counters.read : this.counters.applied;
-    return { ...this.counters, rate: perSecond(moving, this.startedAt) };
+    const moved = this.phase === "read" ? this.counters.read : this.value - this.base;
+    return { ...this.counters, rate: perSecond(moved, this.startedAt) };
   }
 
   /** Moves the current phase to `value` steps. */
@@ -70,9 +76,10 @@ export class Progress {
     this.printed = value;
     const { read, applied, rejected, rate } = this.payload();
     const percent = Math.floor((100 * value) / this.total);
-    const eta = value > 0 ? Math.round((((Date.now() - this.startedAt) / value) * (this.total - value)) / 1000) : "?";
+    const done = value - this.base;
+    const eta = done > 0 ? Math.round((((Date.now() - this.startedAt) / done) * (this.total - value)) / 1000) : "?";
     this.out.write(
-      `import ${this.phase}: ${percent}% | read ${read} applied ${applied} rejected ${rejected} | ${rate}/s | ETA ${eta}s\n`,
+      `import ${this.phase}: ${percent}% | read ${read} applied ${applied} rejected ${rejected} | ${rate} ${this.rateUnit}/s | ETA ${eta}s\n`,
     );
   }
 
