@@ -21,15 +21,8 @@ import { unmerge } from "./routes/unmerge";
 export { WebhookDispatcher } from "./durable/dispatcher";
 export { ClusterReconciler } from "./durable/reconciler";
 
-/** Answers a known path called with the wrong method (docs/contract.md: 405 with `Allow`). */
-const onlyAllow = (allow: string) => () => {
-  throw fail("method_not_allowed", {
-    message: ERRORS.method_not_allowed.variants.allow(allow),
-    headers: { [ALLOW_HEADER]: allow },
-  });
-};
-
-type Handler = (request: IRequest, env: Env) => Promise<Response>;
+type Handler = (request: IRequest, env: Env) => Promise<Response> | Response;
+type Method = "GET" | "HEAD" | "POST" | "DELETE";
 
 /** A route handler that runs only once `check` has let the request's token through (else 403). */
 const guarded =
@@ -45,22 +38,25 @@ const adminOnly = guarded(requireAdmin);
 /** The change feed: feed and admin tokens. */
 const feedOnly = guarded(requireFeedReader);
 
-/** The paths served, as the request log names them (anything else is logged as "*"). */
-const ROUTES = [
-  "/identify",
-  "/lookup",
-  "/erase",
-  "/contacts/:id",
-  "/contacts/:id/history",
-  "/events",
-  "/events/delivery",
-  "/contacts/:id/graph",
-  "/contacts/:id/explain",
-  "/contacts/:id/separations",
-  "/contacts/:id/unmerge",
-  "/separations/:id",
-  "/health",
-  "/openapi.json",
+/**
+ * Every path served and its methods: the one list the router and the request log both read
+ * (the log names a request by its path here, anything else as "*").
+ */
+const ROUTES: readonly { path: string; methods: Partial<Record<Method, Handler>> }[] = [
+  { path: "/identify", methods: { POST: (request, env) => identify(request, env) } },
+  { path: "/lookup", methods: { POST: (request, env) => lookup(request, env) } },
+  { path: "/erase", methods: { POST: adminOnly(erase) } },
+  { path: "/contacts/:id", methods: { GET: adminOnly(getContact), DELETE: adminOnly(deleteContact) } },
+  { path: "/contacts/:id/history", methods: { GET: adminOnly(getHistory) } },
+  { path: "/events", methods: { GET: feedOnly(getEvents) } },
+  { path: "/events/delivery", methods: { GET: adminOnly(getDelivery) } },
+  { path: "/contacts/:id/graph", methods: { GET: adminOnly(getGraph) } },
+  { path: "/contacts/:id/explain", methods: { GET: adminOnly(getExplain) } },
+  { path: "/contacts/:id/separations", methods: { GET: adminOnly(getSeparations) } },
+  { path: "/contacts/:id/unmerge", methods: { POST: adminOnly(unmerge) } },
+  { path: "/separations/:id", methods: { DELETE: adminOnly(deleteSeparation) } },
+  { path: "/health", methods: { GET: health, HEAD: health } },
+  { path: "/openapi.json", methods: { GET: openApi } },
 ];
 /**
  * The paths open without a token; every other path, served or not, needs one.
@@ -71,7 +67,7 @@ const PUBLIC_PATHS = ["/health", "/openapi.json"];
 const FEED_PATHS = ["/events"];
 
 const router = Router<IRequest, [Env, ExecutionContext]>({
-  before: [beginRequest(ROUTES), preflight, requireToken(PUBLIC_PATHS, FEED_PATHS), rateLimit],
+  before: [beginRequest(ROUTES.map(({ path }) => path)), preflight, requireToken(PUBLIC_PATHS, FEED_PATHS), rateLimit],
   catch: (err, request) => {
     noteError(request, err);
     return errorResponse(err);
@@ -79,40 +75,20 @@ const router = Router<IRequest, [Env, ExecutionContext]>({
   finally: [withCors, logRequest],
 });
 
-router
-  .post("/identify", (request, env) => identify(request, env))
-  .all("/identify", onlyAllow("POST"))
-  .post("/lookup", (request, env) => lookup(request, env))
-  .all("/lookup", onlyAllow("POST"))
-  .get("/contacts/:id", adminOnly(getContact))
-  .delete("/contacts/:id", adminOnly(deleteContact))
-  .all("/contacts/:id", onlyAllow("GET, DELETE"))
-  .post("/erase", adminOnly(erase))
-  .all("/erase", onlyAllow("POST"))
-  .get("/contacts/:id/history", adminOnly(getHistory))
-  .all("/contacts/:id/history", onlyAllow("GET"))
-  .get("/events", feedOnly(getEvents))
-  .all("/events", onlyAllow("GET"))
-  .get("/events/delivery", adminOnly(getDelivery))
-  .all("/events/delivery", onlyAllow("GET"))
-  .get("/contacts/:id/graph", adminOnly(getGraph))
-  .all("/contacts/:id/graph", onlyAllow("GET"))
-  .get("/contacts/:id/explain", adminOnly(getExplain))
-  .all("/contacts/:id/explain", onlyAllow("GET"))
-  .get("/contacts/:id/separations", adminOnly(getSeparations))
-  .all("/contacts/:id/separations", onlyAllow("GET"))
-  .post("/contacts/:id/unmerge", adminOnly(unmerge))
-  .all("/contacts/:id/unmerge", onlyAllow("POST"))
-  .delete("/separations/:id", adminOnly(deleteSeparation))
-  .all("/separations/:id", onlyAllow("DELETE"))
-  .get("/health", health)
-  .head("/health", health)
-  .all("/health", onlyAllow("GET, HEAD"))
-  .get("/openapi.json", openApi)
-  .all("/openapi.json", onlyAllow("GET"))
-  .all("*", () => {
-    throw fail("not_found");
+for (const { path, methods } of ROUTES) {
+  for (const [method, handler] of Object.entries(methods)) router[method.toLowerCase()](path, handler);
+  // A known path called with another method: 405 with `Allow` (docs/contract.md).
+  const allow = Object.keys(methods).join(", ");
+  router.all(path, () => {
+    throw fail("method_not_allowed", {
+      message: ERRORS.method_not_allowed.variants.allow(allow),
+      headers: { [ALLOW_HEADER]: allow },
+    });
   });
+}
+router.all("*", () => {
+  throw fail("not_found");
+});
 
 export default {
   fetch: (request, env, ctx) => router.fetch(request, env, ctx),
