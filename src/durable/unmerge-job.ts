@@ -1,14 +1,12 @@
 import type { Database } from "../db/client";
-import { readErasureScope } from "../db/erasure";
 import type { IdentifyResponse } from "../domain/contact";
 import type { GraphLink } from "../domain/graph";
 import type { ClusterLimits } from "../domain/limits";
 import { buildIdentifyResponse } from "../domain/reconcile";
 import { planUnmerge } from "../domain/unmerge";
-import { failed, type ObjectAnswer, type Spent } from "./answers";
-import { commitOverScope } from "./erasure-job";
+import type { ObjectAnswer, Spent } from "./answers";
 import type { Budget } from "./retry";
-import { erasureOwnerKey, newContactObjects } from "./routing";
+import { runOverScope, type Scope, type ScopeStep } from "./scope-job";
 
 /** One unmerge for the object: remove bridge `bridgeId` from the cluster of contact `id`. */
 export type UnmergeCall = {
@@ -29,47 +27,32 @@ export type UnmergeResult = ObjectAnswer<
 >;
 
 /**
- * Runs one unmerge as the owner `call.key`, as an erasure runs: reads the cluster's scope,
- * plans with planUnmerge, commits one guarded batch (the erasure's: the guard rejects it if
- * any row or bridge of the scope changed since the read); re-reads and re-plans when another
- * object changed the scope meanwhile.
+ * Runs one unmerge as the owner `call.key`, as an erasure runs (runOverScope): plans with
+ * planUnmerge over the cluster's scope; the guard rejects the batch if any row or bridge of
+ * the scope changed since the read.
  */
-export async function runUnmerge(
+export function runUnmerge(
   db: Database,
   env: Env,
   call: UnmergeCall & Spent,
   bookmark: () => string | null,
 ): Promise<UnmergeResult> {
-  const target = { cluster: call.id };
-  for (;;) {
-    let scope: Awaited<ReturnType<typeof readErasureScope>>;
-    try {
-      scope = await readErasureScope(db, target);
-    } catch (err) {
-      return failed(call, err);
-    }
-    const { rows, bridges } = scope;
-    const planned = planUnmerge(rows, bridges, call.id, call.bridgeId);
-    if (planned.kind !== "split") return { ...planned, d1: call.d1, retriesSpent: call.retriesSpent };
-    const owner = erasureOwnerKey(rows, target, newContactObjects(env));
-    if (owner !== call.key) return { kind: "reroute", ownerKey: owner, d1: call.d1, retriesSpent: call.retriesSpent };
-    const committed = await commitOverScope(
-      db,
-      call,
-      target,
-      scope,
-      planned.plan,
+  const unmerge = (scope: Scope) => planUnmerge(scope.rows, scope.bridges, call.id, call.bridgeId);
+  return runOverScope(
+    db,
+    env,
+    call,
+    { cluster: call.id },
+    (scope): ScopeStep<Exclude<ReturnType<typeof unmerge>, { kind: "split" }>> => {
+      const planned = unmerge(scope);
+      if (planned.kind !== "split") return { answer: planned };
       // Landed when the bridge is gone from the cluster.
-      (after) => planUnmerge(after.rows, after.bridges, call.id, call.bridgeId).kind === "no_bridge",
-    );
-    if (committed === "again") continue;
-    if (committed !== "committed") return committed;
-    return {
-      kind: "done",
-      clusters: planned.plan.clusters.map((cluster) => buildIdentifyResponse(cluster, call.limits)),
+      return { plan: planned.plan, landed: (after) => unmerge(after).kind === "no_bridge" };
+    },
+    (plan) => ({
+      kind: "done" as const,
+      clusters: plan.clusters.map((cluster) => buildIdentifyResponse(cluster, call.limits)),
       bookmark: bookmark(),
-      d1: call.d1,
-      retriesSpent: call.retriesSpent,
-    };
-  }
+    }),
+  );
 }
