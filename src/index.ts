@@ -43,8 +43,8 @@ const feedOnly = guarded(requireFeedReader);
  * (the log names a request by its path here, anything else as "*").
  */
 const ROUTES: readonly { path: string; methods: Partial<Record<Method, Handler>> }[] = [
-  { path: "/identify", methods: { POST: (request, env) => identify(request, env) } },
-  { path: "/lookup", methods: { POST: (request, env) => lookup(request, env) } },
+  { path: "/identify", methods: { POST: identify } },
+  { path: "/lookup", methods: { POST: lookup } },
   { path: "/erase", methods: { POST: adminOnly(erase) } },
   { path: "/contacts/:id", methods: { GET: adminOnly(getContact), DELETE: adminOnly(deleteContact) } },
   { path: "/contacts/:id/history", methods: { GET: adminOnly(getHistory) } },
